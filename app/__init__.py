@@ -1,0 +1,51 @@
+"""Repère: measure your digital skills, then find the way and the help that fit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import assets, cli, errors, http, i18n, migrate
+from .config import PROJECT_ROOT, load_config
+from .extensions import csrf, db
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from environment variables, then ``config`` on top (tests use it)."""
+    settings = load_config()
+    settings.update(config or {})
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=None,
+        instance_path=settings["INSTANCE_PATH"],
+    )
+    app.config.update(settings)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    assets.init_app(app, PROJECT_ROOT / "static")
+    http.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from .views import public
+
+    app.register_blueprint(public.bp)
+
+    if app.config["AUTO_MIGRATE"]:
+        migrate.upgrade(app.config["DATABASE_URL"])
+    return app

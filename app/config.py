@@ -1,0 +1,104 @@
+"""Settings read from environment variables, with safe defaults for development.
+
+Three modes, chosen by ``REPERE_ENV``: ``development`` (the default), ``test`` and
+``production``. Production refuses to start without a real secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+#: Secret keys shorter than this are refused in production.
+MIN_SECRET_KEY_LENGTH = 32
+
+#: Locales the site is written in; French is the source language.
+LOCALES = ("fr", "en", "ar")
+RTL_LOCALES = frozenset({"ar"})
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the site must not start."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret_key(instance: Path) -> str:
+    """A random key kept in ``instance/secret_key``, made on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="ascii")
+    path.chmod(0o600)
+    return key
+
+
+def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask settings from environment variables."""
+    env = os.environ if environ is None else environ
+    mode = env.get("REPERE_ENV", "development").strip().lower()
+    if mode not in {"development", "test", "production"}:
+        raise ConfigError(f"REPERE_ENV must be development, test or production, not {mode!r}.")
+    production = mode == "production"
+    instance = Path(env.get("REPERE_INSTANCE_PATH", DEFAULT_INSTANCE))
+
+    secret_key = env.get("SECRET_KEY", "")
+    if production:
+        if not secret_key:
+            raise ConfigError("SECRET_KEY is required in production.")
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production."
+            )
+        dev_key_file = instance / "secret_key"
+        if dev_key_file.exists() and dev_key_file.read_text("ascii").strip() == secret_key:
+            raise ConfigError("SECRET_KEY is the development key; set a new one for production.")
+    elif not secret_key:
+        secret_key = _development_secret_key(instance)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'repere.sqlite3'}"
+    https = _flag(env.get("REPERE_HTTPS"), default=production)
+
+    return {
+        "ENV_NAME": mode,
+        "TESTING": mode == "test",
+        "SECRET_KEY": secret_key,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        # Development runs the migrations on start; production runs `flask db upgrade`
+        # once per deployment, so that several processes never race.
+        "AUTO_MIGRATE": _flag(env.get("AUTO_MIGRATE"), default=not production),
+        "HTTPS": https,
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "repere_session",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        # Forms are small: 64 KB is generous and stops oversized bodies early.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 64 * 1024)),
+        "WTF_CSRF_TIME_LIMIT": 60 * 60 * 4,
+        "WTF_CSRF_SSL_STRICT": https,
+        # Number of reverse proxies in front of the app whose X-Forwarded-* we trust.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LOCALES": LOCALES,
+        # Shown on the legal pages; set them for a real deployment.
+        "PUBLISHER_NAME": env.get("PUBLISHER_NAME", "L'équipe Repère"),
+        "PUBLISHER_ADDRESS": env.get("PUBLISHER_ADDRESS", "Adresse à compléter"),
+        "PUBLICATION_DIRECTOR": env.get("PUBLICATION_DIRECTOR", "La direction de l'équipe Repère"),
+        "HOST_NAME": env.get("HOST_NAME", "Hébergeur à compléter"),
+        "HOST_ADDRESS": env.get("HOST_ADDRESS", "Adresse à compléter"),
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@repere.example"),
+    }

@@ -1,0 +1,80 @@
+"""Which language a page is served in, and the language switch.
+
+An explicit choice (kept in a cookie) wins, then the browser's Accept-Language,
+then French, the source language.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
+from flask_babel import get_locale
+
+from .config import RTL_LOCALES
+from .extensions import babel
+from .pages import not_a_page
+
+LOCALE_COOKIE = "repere_langue"
+ONE_YEAR = 60 * 60 * 24 * 365
+#: The name of each language, written in that language.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    locales: tuple[str, ...] = current_app.config["LOCALES"]
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in locales:
+        return chosen
+    return request.accept_languages.best_match(locales) or locales[0]
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to; anything else (another site, a scheme) gives '/'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 32 for c in target):
+        return "/"
+    return target
+
+
+@bp.route("/langue/<code>")
+@not_a_page
+def switch(code: str) -> Response:
+    if code not in current_app.config["LOCALES"]:
+        abort(404)
+    response = redirect(safe_next(request.args.get("suite")), code=303)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        code,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def template_globals() -> dict[str, object]:
+    locale = str(get_locale() or "fr")
+    here = request.full_path.rstrip("?") if request else "/"
+    return {
+        "locale": locale,
+        "text_direction": "rtl" if locale in RTL_LOCALES else "ltr",
+        "language_links": [
+            {
+                "code": code,
+                "name": LANGUAGE_NAMES[code],
+                "dir": "rtl" if code in RTL_LOCALES else "ltr",
+                "current": code == locale,
+                "here": here,
+            }
+            for code in current_app.config["LOCALES"]
+        ],
+    }
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.context_processor(template_globals)

@@ -1,0 +1,61 @@
+"""Know every page of the site, so that the quality gates check each new page.
+
+A GET route is a page unless it is marked ``@not_a_page`` (a redirect, an asset).
+A page whose URL takes arguments says how to build it with ``@page_examples``;
+``iter_pages`` refuses a page that does not, so none slips past the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def page_examples(*examples: dict[str, Any]) -> Callable[[View], View]:
+    """Give the URL arguments to build a page with, one dict per example."""
+
+    def mark(view: View) -> View:
+        view.page_examples = examples  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def not_a_page(view: View) -> View:
+    """Mark a GET route that answers with something other than an HTML page."""
+    view.not_a_page = True  # type: ignore[attr-defined]
+    return view
+
+
+@dataclass(frozen=True)
+class PageExample:
+    endpoint: str
+    arguments: dict[str, Any]
+
+
+class UndocumentedPage(LookupError):
+    """A page takes URL arguments but says nothing of how to build it."""
+
+
+def iter_pages(app: Flask) -> Iterator[PageExample]:
+    """Every HTML page the app serves on GET, with example arguments, sorted by endpoint."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule)):
+        if "GET" not in (rule.methods or ()):
+            continue
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "not_a_page", False):
+            continue
+        examples = getattr(view, "page_examples", None)
+        if examples is None:
+            if rule.arguments:
+                raise UndocumentedPage(
+                    f"{rule.endpoint} ({rule.rule}) takes arguments: add @page_examples(...)"
+                )
+            examples = ({},)
+        for arguments in examples:
+            yield PageExample(rule.endpoint, dict(arguments))

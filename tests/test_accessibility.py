@@ -1,0 +1,124 @@
+"""axe-core in headless Chromium: zero WCAG 2.1 A/AA violations on every page.
+
+Each page is checked in French, English and Arabic, at a desktop width and at
+320 px, where it must also fit without scrolling sideways. The axe-core copy is
+the one installed by npm (package.json), not the old one bundled with
+axe-selenium-python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_selenium_python import Axe
+from flask import Flask
+from werkzeug.serving import make_server
+
+from .conftest import LOCALES, PAGE_CASES, PageCase, make_test_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+WIDTHS = {"desktop": 1280, "mobile": 320}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app: Flask = make_test_app(tmp_path_factory.mktemp("axe"))
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail(f"install Chromium and its driver ({CHROMIUM}, {CHROMEDRIVER})")
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"axe-core is missing at {AXE_SCRIPT}: run `npm ci`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="repere-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def set_width(driver: object, width: int) -> None:
+    driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def describe(violations: list[dict]) -> str:
+    return json.dumps(
+        [
+            {
+                "rule": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [node["target"] for node in v["nodes"]][:5],
+            }
+            for v in violations
+        ],
+        indent=1,
+        ensure_ascii=False,
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("case", PAGE_CASES, ids=lambda case: case.name)
+def test_no_axe_violations(browser: object, server: str, case: PageCase, locale: str) -> None:
+    driver = browser
+    driver.get(f"{server}/langue/{locale}?suite=/plan-du-site")  # type: ignore[attr-defined]
+    axe = Axe(driver, script_url=str(AXE_SCRIPT))
+    for label, width in WIDTHS.items():
+        set_width(driver, width)
+        driver.get(server + case.url)  # type: ignore[attr-defined]
+        lang = driver.execute_script("return document.documentElement.lang")  # type: ignore[attr-defined]
+        assert lang == locale
+        inner = driver.execute_script("return window.innerWidth")  # type: ignore[attr-defined]
+        assert inner == width, f"the browser is {inner} px wide, not {width}"
+        axe.inject()
+        version = driver.execute_script("return axe.version")  # type: ignore[attr-defined]
+        assert version.startswith("4."), version
+        results = axe.run(options=json.dumps(WCAG_AA))
+        assert results["violations"] == [], (
+            f"{case.url} [{locale}, {label}]: " + describe(results["violations"])
+        )
+        overflow = driver.execute_script(  # type: ignore[attr-defined]
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{case.url} [{locale}, {label}] scrolls sideways by {overflow} px"
