@@ -115,10 +115,9 @@ def test_no_axe_violations(browser: object, server: str, case: PageCase, locale:
         version = driver.execute_script("return axe.version")  # type: ignore[attr-defined]
         assert version.startswith("4."), version
         results = axe.run(options=json.dumps(WCAG_AA))
-        assert results["violations"] == [], (
-            f"{case.url} [{locale}, {label}]: " + describe(results["violations"])
-        )
+        where = f"{case.url} [{locale}, {label}]"
+        assert results["violations"] == [], f"{where}: {describe(results['violations'])}"
         overflow = driver.execute_script(  # type: ignore[attr-defined]
             "return document.documentElement.scrollWidth - window.innerWidth"
         )
-        assert overflow <= 0, f"{case.url} [{locale}, {label}] scrolls sideways by {overflow} px"
+        assert overflow <= 0, f"{where} scrolls sideways by {overflow} px"
