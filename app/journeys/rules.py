@@ -1,0 +1,238 @@
+"""Which way to offer first, step by step: the rule that fits a journey to a person's levels.
+
+Pure Python, no Flask. Every step can be done in 3 ways (:class:`Way`): "alone" (en autonomie,
+online with the step's how-to), "mediator" (avec un médiateur ou une médiatrice: a place
+nearby) and "counsellor" (avec mon conseiller ou ma conseillère: a contact request). All 3 are
+always offered; the rule only orders them and gives one reason (:class:`Reason`), which the
+page shows as one sentence (:data:`REASONS`, French msgids the web layer wraps in gettext).
+
+The rule, for a step that needs band ``n`` in domain ``d``, for a person whose band in ``d`` is
+``b`` (0 Découverte, 1 Premiers pas, 2 Autonome, 3 À l'aise):
+
+1. No result yet (``levels is None``): alone, mediator, counsellor — ``no-result``.
+2. Otherwise the gap is ``n - b``, plus 1 when the person needs to learn the basics
+   (``needs_basics``: the overall decision is surer than one domain's band, so the basics
+   count as one band less everywhere):
+
+   * gap ≤ 0: alone, mediator, counsellor — ``level-ok`` (the level is enough);
+   * gap = 1: mediator, alone, counsellor — ``close`` (a little help is enough);
+   * gap ≥ 2: mediator, counsellor, alone — ``far`` (the step is well above the level).
+
+   When the basics made the difference (the same step without ``needs_basics`` would have
+   come out better), the reason is ``basics`` instead of ``close`` or ``far``.
+3. A step done with one person (``Step.first_way``: "check my plan with my counsellor",
+   "learn the basics" with a mediator) always puts that way first, then the other two in the
+   order above — ``counsellor-step`` or ``mediator-step``. This holds without a result too.
+
+:func:`plan` applies the rule to every step of a journey, and puts the "apprendre-bases" step
+first when ``needs_basics`` is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from app.assessment.bank import SCORED_DOMAINS
+from app.journeys.content import BANDS, Journey, Step, Way
+
+if TYPE_CHECKING:
+    from app.assessment.engine import AssessmentResult
+
+__all__ = [
+    "DEFAULT_ORDER",
+    "REASONS",
+    "WAY_LABELS",
+    "JourneyPlan",
+    "Levels",
+    "PlannedStep",
+    "Reason",
+    "Way",
+    "Ways",
+    "order_ways",
+    "plan",
+    "translatable_strings",
+]
+
+Ways = tuple[Way, Way, Way]
+
+
+class Reason(StrEnum):
+    """Why the first way comes first (one sentence each in :data:`REASONS`)."""
+
+    LEVEL_OK = "level-ok"
+    CLOSE = "close"
+    FAR = "far"
+    BASICS = "basics"
+    COUNSELLOR_STEP = "counsellor-step"
+    MEDIATOR_STEP = "mediator-step"
+    NO_RESULT = "no-result"
+
+
+DEFAULT_ORDER: Ways = (Way.ALONE, Way.MEDIATOR, Way.COUNSELLOR)
+_CLOSE_ORDER: Ways = (Way.MEDIATOR, Way.ALONE, Way.COUNSELLOR)
+_FAR_ORDER: Ways = (Way.MEDIATOR, Way.COUNSELLOR, Way.ALONE)
+
+WAY_LABELS: Mapping[Way, str] = MappingProxyType(
+    {
+        Way.ALONE: "En autonomie",
+        Way.MEDIATOR: "Avec un médiateur ou une médiatrice",
+        Way.COUNSELLOR: "Avec mon conseiller ou ma conseillère",
+    }
+)
+"""French name of each way (gettext msgids)."""
+
+REASONS: Mapping[Reason, str] = MappingProxyType(
+    {
+        Reason.LEVEL_OK: (
+            "Nous vous proposons d'abord de le faire en ligne, parce que votre niveau le permet."
+        ),
+        Reason.CLOSE: (
+            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "parce qu'un peu d'aide suffit pour cette étape."
+        ),
+        Reason.FAR: (
+            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "parce que cette étape est encore difficile pour vous."
+        ),
+        Reason.BASICS: (
+            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "parce qu'il vaut mieux commencer par les bases."
+        ),
+        Reason.COUNSELLOR_STEP: (
+            "Nous vous proposons d'abord votre conseiller ou votre conseillère, "
+            "parce que cette étape se fait ensemble."
+        ),
+        Reason.MEDIATOR_STEP: (
+            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "parce qu'on apprend mieux avec quelqu'un."
+        ),
+        Reason.NO_RESULT: (
+            "Nous vous proposons les 3 façons de faire, "
+            "parce que vous n'avez pas encore de résultats."
+        ),
+    }
+)
+"""One French sentence per reason (gettext msgids)."""
+
+_STEP_REASONS: Mapping[Way, Reason] = MappingProxyType(
+    {Way.COUNSELLOR: Reason.COUNSELLOR_STEP, Way.MEDIATOR: Reason.MEDIATOR_STEP}
+)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A person's levels: the band 0-3 of every scored domain, and ``needs_basics``.
+
+    ``bands`` must name every scored domain (and nothing else); it is copied read-only.
+    """
+
+    bands: Mapping[str, int]
+    needs_basics: bool = False
+
+    def __post_init__(self) -> None:
+        bands = dict(self.bands)
+        unknown = sorted(set(bands) - set(SCORED_DOMAINS))
+        missing = [d for d in SCORED_DOMAINS if d not in bands]
+        if unknown or missing:
+            raise ValueError(f"levels: unknown domains {unknown}, missing domains {missing}")
+        for domain, band in bands.items():
+            if isinstance(band, bool) or not isinstance(band, int) or band not in BANDS:
+                raise ValueError(f"levels: band of {domain} must be 0 to 3, not {band!r}")
+        if not isinstance(self.needs_basics, bool):
+            raise ValueError(
+                f"levels: needs_basics must be True or False, not {self.needs_basics!r}"
+            )
+        object.__setattr__(self, "bands", MappingProxyType(bands))
+
+    @classmethod
+    def from_assessment(cls, result: AssessmentResult) -> Levels:
+        """Levels from the engine's result (``result.domains[d].band``, ``needs_basics``)."""
+        return cls(
+            bands={domain: d.band for domain, d in result.domains.items()},
+            needs_basics=result.needs_basics,
+        )
+
+    @classmethod
+    def from_stored(cls, details: Mapping[str, Any], needs_basics: bool) -> Levels:
+        """Levels from a stored result: ``Result.details`` and ``Result.needs_basics``."""
+        domains = details["domains"]
+        return cls(
+            bands={domain: domains[domain]["band"] for domain in domains},
+            needs_basics=needs_basics,
+        )
+
+
+def order_ways(step: Step, levels: Levels | None) -> tuple[Ways, Reason]:
+    """The 3 ways for ``step``, best first, and the reason for the first (see module doc)."""
+    ways, reason = _by_level(step, levels)
+    if step.first_way is not None:
+        first = step.first_way
+        rest = tuple(way for way in ways if way != first)
+        return (first, rest[0], rest[1]), _STEP_REASONS[first]
+    return ways, reason
+
+
+def _by_level(step: Step, levels: Levels | None) -> tuple[Ways, Reason]:
+    if levels is None:
+        return DEFAULT_ORDER, Reason.NO_RESULT
+    gap = step.band_needed - levels.bands[step.domain]
+    shifted = gap + 1 if levels.needs_basics else gap
+    if shifted <= 0:
+        return DEFAULT_ORDER, Reason.LEVEL_OK
+    if shifted == 1:
+        return _CLOSE_ORDER, Reason.CLOSE if gap == 1 else Reason.BASICS
+    return _FAR_ORDER, Reason.FAR if gap >= 2 else Reason.BASICS
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a plan: the step, its 3 ways in order, and why the first comes first."""
+
+    step: Step
+    ways: Ways
+    reason: Reason
+
+    @property
+    def first(self) -> Way:
+        return self.ways[0]
+
+    @property
+    def sentence(self) -> str:
+        """The French sentence of the reason (a msgid: translate it with gettext)."""
+        return REASONS[self.reason]
+
+
+@dataclass(frozen=True)
+class JourneyPlan:
+    """A journey fitted to a person: ``steps`` in order (the basics step first if needed)."""
+
+    journey: Journey
+    steps: tuple[PlannedStep, ...]
+    levels: Levels | None = field(default=None)
+
+    @property
+    def has_result(self) -> bool:
+        return self.levels is not None
+
+    @property
+    def needs_basics(self) -> bool:
+        return self.levels is not None and self.levels.needs_basics
+
+
+def plan(journey: Journey, levels: Levels | None) -> JourneyPlan:
+    """Fit ``journey`` to ``levels`` (None: no result yet), step by step."""
+    steps = journey.steps
+    if levels is not None and levels.needs_basics:
+        steps = (journey.basics, *steps)
+    planned = tuple(PlannedStep(step, *order_ways(step, levels)) for step in steps)
+    return JourneyPlan(journey=journey, steps=planned, levels=levels)
+
+
+def translatable_strings() -> Iterator[str]:
+    """The French texts of this module (gettext msgids): way names, then reason sentences."""
+    yield from WAY_LABELS.values()
+    yield from REASONS.values()
