@@ -22,9 +22,10 @@ node_modules/.installed: package.json package-lock.json
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
-## Install, migrate the database and start the site on http://127.0.0.1:5000
+## Install, migrate the database, load the demo places, serve http://127.0.0.1:5000
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
+	$(FLASK) import-places app/content/places/lieux-demo.csv
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Every test: lint, unit, page gates, accessibility in headless Chromium.
@@ -39,7 +40,8 @@ lint: $(VENV)/.installed
 translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project Repère --copyright-holder Repère -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-obsolete
 
 ## After changing app/models.py: write a migration, then review it.
 migration: $(VENV)/.installed

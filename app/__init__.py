@@ -10,8 +10,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, cli, errors, http, i18n, migrate
+from .assessment.bank import load_bank
 from .config import PROJECT_ROOT, load_config
-from .extensions import csrf, db
+from .extensions import csrf, db, limiter
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,15 +37,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    # A mistake in the item bank stops the start, with the file and item named.
+    app.extensions["bank"] = load_bank()
     i18n.init_app(app)
     assets.init_app(app, PROJECT_ROOT / "static")
     http.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import public
+    from .views import assessment, journeys, places, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(assessment.bp)
+    app.register_blueprint(journeys.bp)
+    app.register_blueprint(places.bp)
 
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(app.config["DATABASE_URL"])

@@ -11,6 +11,7 @@ import hashlib
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import brotli
 from flask import Blueprint, Flask, Response, abort, current_app, request
@@ -81,8 +82,14 @@ def static_file(filename: str) -> Response:
     return response
 
 
+def svg_data_uri(svg: str) -> str:
+    """An inline picture for <img src>: no extra request, allowed by the CSP (img-src data:)."""
+    return "data:image/svg+xml," + quote(" ".join(svg.split()), safe=" =:/'")
+
+
 def init_app(app: Flask, folder: Path) -> None:
     assets = Assets(folder)
     app.extensions["assets"] = assets
     app.register_blueprint(bp)
     app.jinja_env.globals["asset_url"] = assets.url
+    app.jinja_env.filters["svg_data_uri"] = svg_data_uri

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import IO
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 
@@ -33,5 +36,98 @@ def revision(message: str) -> None:
     migrate.revision(current_app.config["DATABASE_URL"], message)
 
 
+@click.command("calibrate")
+@with_appcontext
+@click.option(
+    "--write", is_flag=True, help="Write app/content/calibration.toml (default: dry run)."
+)
+@click.option("--all", "all_items", is_flag=True, help="List every item, not only changed ones.")
+@click.option(
+    "--min-answers",
+    default=200,
+    show_default=True,
+    help="Items with fewer answers keep their values.",
+)
+@click.option(
+    "--content-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the item bank (default: app/content).",
+)
+@click.option(
+    "--check-correlation",
+    is_flag=True,
+    help="Also compare how well correlations between domains fit the answers (slow).",
+)
+def calibrate_command(
+    write: bool,
+    all_items: bool,
+    min_answers: int,
+    content_dir: Path | None,
+    check_correlation: bool,
+) -> None:
+    """Re-estimate the items' difficulty and discrimination from the stored answers."""
+    from sqlalchemy import select
+
+    from .assessment import engine
+    from .assessment.bank import CALIBRATION_FILE, DEFAULT_DIRECTORY, load_bank
+    from .assessment.calibrate import (
+        calibrate,
+        correlation_profile,
+        responses_from_rows,
+        write_calibration,
+    )
+    from .extensions import db
+    from .models import Answer
+
+    directory = content_dir or DEFAULT_DIRECTORY
+    bank = load_bank(directory)
+    rows = db.session.execute(select(Answer.journey_id, Answer.item_id, Answer.correct)).all()
+    responses = responses_from_rows(rows)
+    report = calibrate(
+        responses, bank.items, correlation=engine.DOMAIN_CORRELATION, min_answers=min_answers
+    )
+    click.echo(report.summary(all_items=all_items))
+    if check_correlation:
+        for rho, loglik in correlation_profile(responses, bank.items).items():
+            click.echo(f"correlation {rho}: log-likelihood {loglik:.1f}")
+    if not write:
+        click.echo("Dry run: nothing written. Add --write to keep these values.")
+        return
+    try:
+        path = write_calibration(
+            report,
+            directory / CALIBRATION_FILE,
+            bank_version=bank.version,
+            engine_version=engine.ENGINE_VERSION,
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    new_version = load_bank(directory).version
+    click.echo(f"Wrote {path}. New bank version {new_version}. Restart the app to use it.")
+
+
+@click.command("import-places")
+@click.argument("csv_file", type=click.File("rb"))
+@with_appcontext
+def import_places_command(csv_file: IO[bytes]) -> None:
+    """Import or update places from a « lieux de médiation numérique » CSV file.
+
+    Every row is checked first; on any error, nothing is imported.
+    """
+    from .extensions import db
+    from .places.importer import ImportFailed, import_places
+
+    try:
+        report = import_places(db.session, csv_file.read())
+    except ImportFailed as failure:
+        raise click.ClickException(failure.describe()) from failure
+    for warning in report.warnings:
+        click.echo(f"attention : {warning}")
+    click.echo(report.summary())
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(calibrate_command)
+    app.cli.add_command(import_places_command)

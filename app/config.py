@@ -17,6 +17,10 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 #: Secret keys shorter than this are refused in production.
 MIN_SECRET_KEY_LENGTH = 32
 
+#: Default limits on wrong codes to come back (README: what they mean for guessing).
+PER_CLIENT = "10/minute;30/hour"
+OVERALL = "500/hour"
+
 #: Locales the site is written in; French is the source language.
 LOCALES = ("fr", "en", "ar")
 RTL_LOCALES = frozenset({"ar"})
@@ -91,6 +95,15 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "WTF_CSRF_SSL_STRICT": https,
         # Number of reverse proxies in front of the app whose X-Forwarded-* we trust.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Wrong codes to come back, per client address and for everyone together.
+        # README explains what these mean for someone trying to guess a code.
+        "RETURN_CODE_LIMIT_PER_CLIENT": env.get(
+            "RETURN_CODE_LIMIT_PER_CLIENT", "10/minute;30/hour"
+        ),
+        "RETURN_CODE_LIMIT_OVERALL": env.get("RETURN_CODE_LIMIT_OVERALL", "500/hour"),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,

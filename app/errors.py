@@ -27,6 +27,13 @@ ERRORS = {
         _l("Votre envoi est trop gros"),
         _l("Écrivez un texte plus court, puis recommencez."),
     ),
+    429: (
+        _l("Trop d'essais"),
+        _l(
+            "Pour protéger les réponses de chacun, le nombre d'essais est limité. "
+            "Attendez 1 heure, puis recommencez."
+        ),
+    ),
     500: (
         _l("Désolé, le site a un problème"),
         _l("Ce n'est pas de votre faute. Réessayez dans quelques minutes."),

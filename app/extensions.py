@@ -1,14 +1,17 @@
-"""The extensions every part of the app shares: database, translations, CSRF."""
+"""The extensions every part of the app shares: database, translations, CSRF, rate limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
+from flask.globals import app_ctx
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session
 
 
 class Database:
@@ -16,21 +19,33 @@ class Database:
 
     Views use ``db.session``; the session is removed at the end of every request,
     so no state survives between requests (any process can serve any request).
+    Each app keeps its own engine, so several apps in one process (tests) never mix.
     """
 
     def __init__(self) -> None:
-        self._factory = sessionmaker(expire_on_commit=False)
-        self.session: scoped_session[Session] = scoped_session(self._factory)
-        self.engine: Engine | None = None
+        self.session: scoped_session[Session] = scoped_session(
+            self._new_session, scopefunc=_app_context_id
+        )
+
+    @staticmethod
+    def _new_session() -> Session:
+        return Session(bind=current_app.extensions["database_engine"], expire_on_commit=False)
+
+    @staticmethod
+    def engine() -> Engine:
+        """The current app's engine."""
+        return current_app.extensions["database_engine"]
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self._factory.configure(bind=self.engine)
-        app.extensions["database"] = self
+        app.extensions["database_engine"] = make_engine(app.config["DATABASE_URL"])
 
         @app.teardown_appcontext
         def remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
+
+
+def _app_context_id() -> int:
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
 
 def make_engine(url: str) -> Engine:
@@ -56,3 +71,6 @@ def make_engine(url: str) -> Engine:
 db = Database()
 babel = Babel()
 csrf = CSRFProtect()
+#: Keyed by the client's address (behind a proxy, set TRUSTED_PROXIES). Storage is
+#: in memory by default; RATELIMIT_STORAGE_URI (Redis) shares it between processes.
+limiter = Limiter(key_func=get_remote_address)

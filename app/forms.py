@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
-RETURN_CODE_LENGTH = 12
+from . import return_code
+from .assessment.bank import Item
+from .assessment.service import MAX_RESPONSE_LENGTH
 
-
-def normalise_return_code(value: str) -> str:
-    """Keep the digits of a typed code: '1234 5678-9012' gives '123456789012'."""
-    return re.sub(r"[\s\-.]", "", value or "")
+MAX_TYPED_ANSWER = MAX_RESPONSE_LENGTH
 
 
 class ReturnCodeForm(FlaskForm):
@@ -25,9 +26,68 @@ class ReturnCodeForm(FlaskForm):
     )
 
     def validate_code(self, field: StringField) -> None:
-        digits = normalise_return_code(field.data)
-        if not digits.isascii() or not digits.isdigit() or len(digits) != RETURN_CODE_LENGTH:
+        digits = return_code.normalise(field.data)
+        if not return_code.is_well_formed(digits):
             raise ValidationError(
                 _l("Le code a 12 chiffres. Vérifiez les chiffres et recommencez.")
             )
         field.data = digits
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token: for buttons that start or finish something."""
+
+
+#: The name of the "Je ne sais pas" button; its presence means the person does not know.
+DONT_KNOW_BUTTON = "je_ne_sais_pas"
+
+
+class AnswerForm(FlaskForm):
+    """One answer to one question; the fields used depend on the item's kind."""
+
+    item_id = HiddenField()
+    choice = RadioField(validate_choice=False)
+    choices = SelectMultipleField(validate_choice=False)
+    text = StringField()
+
+    def __init__(self, item: Item, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        labels = [(str(number), _(option)) for number, option in enumerate(item.options, 1)]
+        self.choice.choices = labels
+        self.choices.choices = labels
+
+    @property
+    def answer_field(self) -> Field:
+        return {"single": self.choice, "multiple": self.choices, "text": self.text}[self.item.kind]
+
+    def response(self) -> str | list[str]:
+        """What was answered, after validate(): an option number, a list, or the text."""
+        field = self.answer_field
+        return list(field.data) if self.item.kind == "multiple" else str(field.data).strip()
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.item_id.data != self.item.id:
+            self.answer_field.errors.append(_("Cette question a changé. Répondez à nouveau."))
+            return False
+        field, valid = self.answer_field, {str(n) for n in range(1, len(self.item.options) + 1)}
+        if self.item.kind == "single" and field.data not in valid:
+            field.errors.append(_("Choisissez une réponse, ou appuyez sur « Je ne sais pas »."))
+        elif self.item.kind == "multiple" and (not field.data or not set(field.data) <= valid):
+            field.errors.append(
+                _("Cochez au moins une réponse, ou appuyez sur « Je ne sais pas ».")
+            )
+        elif self.item.kind == "text":
+            text = " ".join((field.data or "").split())
+            if not text:
+                field.errors.append(_("Écrivez votre réponse, ou appuyez sur « Je ne sais pas »."))
+            elif len(text) > MAX_TYPED_ANSWER:
+                field.errors.append(
+                    _(
+                        "Votre réponse est trop longue. Écrivez %(limit)s caractères au plus.",
+                        limit=MAX_TYPED_ANSWER,
+                    )
+                )
+        return not field.errors

@@ -7,7 +7,7 @@ then French, the source language.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from .config import RTL_LOCALES
 from .extensions import babel
@@ -77,4 +77,6 @@ def template_globals() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    # Content from files (items, can-do statements): French msgids, used as they are.
+    app.jinja_env.filters["translated"] = gettext
     app.context_processor(template_globals)

@@ -2,7 +2,9 @@
 
 A GET route is a page unless it is marked ``@not_a_page`` (a redirect, an asset).
 A page whose URL takes arguments says how to build it with ``@page_examples``;
-``iter_pages`` refuses a page that does not, so none slips past the tests.
+``iter_pages`` refuses a page that does not, so none slips past the tests. A page
+that needs a person to be somewhere first (in a test, with results) names that
+``state``; the tests know how to bring a visitor into each state.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from flask import Flask
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def page_examples(*examples: dict[str, Any]) -> Callable[[View], View]:
-    """Give the URL arguments to build a page with, one dict per example."""
+def page_examples(
+    *examples: dict[str, Any], states: tuple[str | None, ...] = (None,)
+) -> Callable[[View], View]:
+    """Give the URL arguments to build a page with (one dict per example), and the
+    states of the visitor to check it in (None: a new visitor)."""
 
     def mark(view: View) -> View:
         view.page_examples = examples  # type: ignore[attr-defined]
+        view.page_states = states  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -36,6 +42,7 @@ def not_a_page(view: View) -> View:
 class PageExample:
     endpoint: str
     arguments: dict[str, Any]
+    state: str | None = None
 
 
 class UndocumentedPage(LookupError):
@@ -57,5 +64,7 @@ def iter_pages(app: Flask) -> Iterator[PageExample]:
                     f"{rule.endpoint} ({rule.rule}) takes arguments: add @page_examples(...)"
                 )
             examples = ({},)
+        states = getattr(view, "page_states", (None,))
         for arguments in examples:
-            yield PageExample(rule.endpoint, dict(arguments))
+            for state in states:
+                yield PageExample(rule.endpoint, dict(arguments), state)

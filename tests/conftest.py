@@ -20,8 +20,12 @@ os.environ["REPERE_INSTANCE_PATH"] = _INSTANCE
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 
 from app import create_app  # noqa: E402
+from app.assessment.bank import DONT_KNOW, Item, load_bank  # noqa: E402
+from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import iter_pages, not_a_page  # noqa: E402
+
+from .flow import start_test, take_test  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
 
@@ -31,8 +35,12 @@ def database_url_for_tests(tmp_dir: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
 
 
+DEMO_PLACES = (
+    Path(__file__).resolve().parent.parent / "app" / "content" / "places" / "lieux-demo.csv"
+)
+
 #: Error pages the gates check, each shown by a test-only URL (see make_test_app).
-ERROR_STATUSES = ("400", "csrf", "404", "405", "413", "500")
+ERROR_STATUSES = ("400", "csrf", "404", "405", "413", "429", "500")
 
 
 def make_test_app(tmp_dir: Path, **config: object) -> Flask:
@@ -40,6 +48,8 @@ def make_test_app(tmp_dir: Path, **config: object) -> Flask:
     settings: dict[str, object] = {"DATABASE_URL": database_url_for_tests(tmp_dir)}
     settings.update(config)
     app = create_app(settings)
+    result = app.test_cli_runner().invoke(args=["import-places", str(DEMO_PLACES)])
+    assert result.exit_code == 0, result.output
 
     @app.route("/_test/erreur/<status>")
     @not_a_page
@@ -50,8 +60,32 @@ def make_test_app(tmp_dir: Path, **config: object) -> Flask:
             raise RuntimeError("a bug")
         abort(int(status))
 
+    @app.route("/_test/question/<item_id>")
+    @not_a_page
+    def show_item(item_id: str) -> str:
+        """Any item of the bank on the question page, to check every one of them."""
+        item = app.extensions["bank"].get(item_id)
+        if item is None:
+            abort(404)
+        form = AnswerForm(item, item_id=item.id)
+        return question_page_for_tests(item, form)
+
     app.config["PROPAGATE_EXCEPTIONS"] = False
     return app
+
+
+def question_page_for_tests(item: Item, form: AnswerForm) -> str:
+    from flask import render_template
+
+    return render_template(
+        "assessment/question.html",
+        item=item,
+        form=form,
+        position=3,
+        total=12,
+        back_url="/test/question/2",
+        said_dont_know=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +100,26 @@ def client(app: Flask) -> FlaskClient:
 
 @dataclass(frozen=True)
 class PageCase:
-    """One page to check: a URL, the status it answers with, and a name for reports."""
+    """One page to check: a URL, the status it answers with, the state a visitor needs."""
 
     name: str
     url: str
     status: int = 200
+    state: str | None = None
+
+
+def enter_state(client: FlaskClient, state: str | None) -> None:
+    """Bring a new visitor to where a page expects them (see @page_examples(state=...))."""
+    if state is None:
+        return
+    if state == "in-test":
+        start_test(client)
+    elif state == "finished":
+        take_test(client, load_bank())
+    elif state == "needs-basics":
+        take_test(client, load_bank(), lambda _item: DONT_KNOW)
+    else:
+        raise AssertionError(f"tests/conftest.py does not know the page state {state!r}")
 
 
 def page_cases(app: Flask) -> list[PageCase]:
@@ -81,11 +130,25 @@ def page_cases(app: Flask) -> list[PageCase]:
 
         for page in iter_pages(app):
             url = url_for(page.endpoint, **page.arguments)
-            cases.append(PageCase(f"{page.endpoint}{page.arguments or ''}", url))
+            name = f"{page.endpoint}{page.arguments or ''}{'-' + page.state if page.state else ''}"
+            cases.append(PageCase(name, url, state=page.state))
     for status in ERROR_STATUSES:
         code = 400 if status == "csrf" else int(status)
         cases.append(PageCase(f"error-{status}", f"/_test/erreur/{status}", code))
     return cases
+
+
+def item_cases() -> list[PageCase]:
+    """Every item of the bank, shown on the question page."""
+    return [PageCase(f"item-{item.id}", f"/_test/question/{item.id}") for item in load_bank()]
+
+
+def item_sample() -> list[PageCase]:
+    """One item of each kind, with and without a picture: for the slower browser checks."""
+    seen: dict[tuple[str, bool], Item] = {}
+    for item in load_bank():
+        seen.setdefault((item.kind, item.picture is not None), item)
+    return [PageCase(f"item-{i.id}", f"/_test/question/{i.id}") for i in seen.values()]
 
 
 def _session_app() -> Flask:
@@ -94,9 +157,10 @@ def _session_app() -> Flask:
 
 #: Built once at collection time, so that each page is its own test.
 PAGE_CASES = page_cases(_session_app())
+ITEM_CASES = item_cases()
 
 
-@pytest.fixture(params=PAGE_CASES, ids=lambda case: case.name)
+@pytest.fixture(params=PAGE_CASES + ITEM_CASES, ids=lambda case: case.name)
 def page_case(request: pytest.FixtureRequest) -> PageCase:
     return request.param
 
@@ -106,7 +170,10 @@ def locale(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def get_page(client: FlaskClient, url: str, locale: str, **headers: str) -> TestResponse:
-    """GET a page as a person who chose ``locale``."""
+def get_page(
+    client: FlaskClient, url: str, locale: str, state: str | None = None, **headers: str
+) -> TestResponse:
+    """GET a page as a person who chose ``locale`` and is in ``state``."""
     client.set_cookie(LOCALE_COOKIE, locale)
+    enter_state(client, state)
     return client.get(url, headers=headers)

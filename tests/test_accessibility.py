@@ -21,7 +21,9 @@ from axe_selenium_python import Axe
 from flask import Flask
 from werkzeug.serving import make_server
 
-from .conftest import LOCALES, PAGE_CASES, PageCase, make_test_app
+from app.i18n import LOCALE_COOKIE
+
+from .conftest import LOCALES, PAGE_CASES, PageCase, enter_state, item_sample, make_test_app
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +36,27 @@ WIDTHS = {"desktop": 1280, "mobile": 320}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app: Flask = make_test_app(tmp_path_factory.mktemp("axe"))
+def served() -> Iterator[tuple[Flask, str]]:
+    app: Flask = make_test_app(Path(tempfile.mkdtemp(prefix="repere-axe-")))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
+    yield app, f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
+
+
+def visit_as(driver: object, app: Flask, server: str, locale: str, state: str | None) -> None:
+    """Give the browser the cookies of a visitor in this language and state."""
+    client = app.test_client()
+    enter_state(client, state)
+    driver.get(server + "/robots-absent")  # type: ignore[attr-defined]
+    driver.delete_all_cookies()  # type: ignore[attr-defined]
+    cookies = {LOCALE_COOKIE: locale}
+    session_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    if session_cookie is not None:
+        cookies[session_cookie.key] = session_cookie.value
+    for name, value in cookies.items():
+        driver.add_cookie({"name": name, "value": value, "path": "/"})  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +115,19 @@ def describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("case", PAGE_CASES, ids=lambda case: case.name)
-def test_no_axe_violations(browser: object, server: str, case: PageCase, locale: str) -> None:
+@pytest.mark.parametrize("case", PAGE_CASES + item_sample(), ids=lambda case: case.name)
+def test_no_axe_violations(
+    browser: object, served: tuple[Flask, str], case: PageCase, locale: str
+) -> None:
     driver = browser
-    driver.get(f"{server}/langue/{locale}?suite=/plan-du-site")  # type: ignore[attr-defined]
+    app, server = served
+    visit_as(driver, app, server, locale, case.state)
     axe = Axe(driver, script_url=str(AXE_SCRIPT))
     for label, width in WIDTHS.items():
         set_width(driver, width)
         driver.get(server + case.url)  # type: ignore[attr-defined]
+        arrived = driver.current_url.removeprefix(server)  # type: ignore[attr-defined]
+        assert arrived == case.url, f"{case.url} led to {arrived}"
         lang = driver.execute_script("return document.documentElement.lang")  # type: ignore[attr-defined]
         assert lang == locale
         inner = driver.execute_script("return window.innerWidth")  # type: ignore[attr-defined]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
+from ..extensions import limiter
 from ..forms import ReturnCodeForm
+from ..journeys import load_journeys
+from .assessment import resume_with_code
 
 bp = Blueprint("public", __name__)
 
@@ -15,16 +19,30 @@ def home() -> str:
     return render_template("public/home.html")
 
 
-@bp.route("/commencer")
-def start() -> str:
-    return render_template("public/start.html")
+def _wrong_code(response: Response) -> bool:
+    """Only codes that open nothing count against the limits."""
+    return request.method == "POST" and response.status_code != 303
 
 
 @bp.route("/revenir", methods=["GET", "POST"])
-def resume() -> str:
+@limiter.limit(
+    lambda: current_app.config["RETURN_CODE_LIMIT_PER_CLIENT"],
+    methods=["POST"],
+    deduct_when=_wrong_code,
+)
+@limiter.limit(
+    lambda: current_app.config["RETURN_CODE_LIMIT_OVERALL"],
+    key_func=lambda: "everyone",
+    scope="return-code-overall",
+    methods=["POST"],
+    deduct_when=_wrong_code,
+)
+def resume() -> str | Response:
     form = ReturnCodeForm()
     if form.validate_on_submit():
-        # No test can be saved yet, so no code can match one.
+        opened = resume_with_code(form.code.data)
+        if opened is not None:
+            return opened
         form.code.errors.append(
             _("Nous ne trouvons pas ce code. Vérifiez les chiffres et recommencez.")
         )
@@ -48,4 +66,4 @@ def legal() -> str:
 
 @bp.route("/plan-du-site")
 def sitemap() -> str:
-    return render_template("public/sitemap.html")
+    return render_template("public/sitemap.html", journeys=list(load_journeys().values()))

@@ -1,0 +1,232 @@
+"""A person's test, stored: start, answer, come back with a code, finish.
+
+No Flask here: functions take a SQLAlchemy session, the bank and the secret key, so
+they are tested on their own. Every write is idempotent where the web needs it:
+posting the same answer twice (double tap, back button, network retry) changes
+nothing, and the next question is always recomputed from the stored answers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import return_code
+from ..models import Answer, Journey, Result, utcnow
+from . import engine
+from .bank import DONT_KNOW, Bank, Item, is_correct
+
+#: Longest typed answer kept; the form refuses longer ones before this.
+MAX_RESPONSE_LENGTH = 200
+
+
+class AnswerRejected(ValueError):
+    """The answer does not fit the question (unknown option, empty, too long)."""
+
+
+class NotTheCurrentQuestion(LookupError):
+    """The posted question is neither answered yet nor the one to answer now."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a person is in their test."""
+
+    answers: tuple[Answer, ...]
+    next_item: Item | None
+    expected_total: int
+    offer_help: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.answers)
+
+    @property
+    def finished(self) -> bool:
+        return self.next_item is None
+
+
+def start(db: Session, bank: Bank, secret: str, locale: str) -> Journey:
+    """A new anonymous journey, with its code to come back."""
+    for _attempt in range(5):
+        salt = return_code.new_salt()
+        journey = Journey(
+            locale=locale,
+            seed=secrets.randbelow(2**31),
+            code_salt=salt,
+            code_lookup=return_code.lookup_key(secret, return_code.derive(secret, salt)),
+            bank_version=bank.version,
+        )
+        db.add(journey)
+        try:
+            db.commit()
+        except IntegrityError:  # two journeys drew the same code: draw again
+            db.rollback()
+            continue
+        return journey
+    raise RuntimeError("could not draw a unique code to come back")
+
+
+def code_of(journey: Journey, secret: str) -> str:
+    return return_code.derive(secret, journey.code_salt)
+
+
+def find_by_code(db: Session, secret: str, code: str) -> Journey | None:
+    if not return_code.is_well_formed(code):
+        return None
+    lookup = return_code.lookup_key(secret, code)
+    return db.scalar(select(Journey).where(Journey.code_lookup == lookup))
+
+
+def engine_answers(journey: Journey, bank: Bank) -> list[tuple[str, bool | None]]:
+    """The answers in the engine's terms, leaving out items no longer in the bank."""
+    return [(a.item_id, a.correct) for a in journey.answers if a.item_id in bank]
+
+
+def progress(journey: Journey, bank: Bank) -> Progress:
+    items = bank.items
+    answers = engine_answers(journey, bank)
+    next_item = engine.next_item(items, answers, journey.seed)
+    return Progress(
+        answers=tuple(journey.answers),
+        next_item=next_item,
+        expected_total=engine.expected_length(items, answers),
+        offer_help=(
+            next_item is not None
+            and journey.help_offered_at is None
+            and engine.should_offer_help(items, answers)
+        ),
+    )
+
+
+def encode_response(item: Item, response: str | Sequence[str]) -> str:
+    """One string per answer: "2", "1,3", the typed text, or "dont-know"."""
+    if response == DONT_KNOW:
+        return DONT_KNOW
+    if item.kind == "multiple":
+        if isinstance(response, str):
+            raise AnswerRejected("a multiple-choice answer is a list of options")
+        return ",".join(sorted(set(response), key=lambda value: (len(value), value)))
+    if not isinstance(response, str):
+        raise AnswerRejected("this question takes one answer")
+    text = " ".join(response.split())
+    if not text:
+        raise AnswerRejected("empty answer")
+    if len(text) > MAX_RESPONSE_LENGTH:
+        raise AnswerRejected("answer too long")
+    return text
+
+
+def decode_response(item: Item, stored: str) -> str | list[str]:
+    if stored == DONT_KNOW:
+        return DONT_KNOW
+    if item.kind == "multiple":
+        return stored.split(",")
+    return stored
+
+
+def record_answer(
+    db: Session, journey: Journey, bank: Bank, item_id: str, response: str | Sequence[str]
+) -> Answer:
+    """Save an answer to the current question, or change an earlier one.
+
+    The same answer posted again changes nothing. A question the person was never
+    shown raises NotTheCurrentQuestion and changes nothing.
+    """
+    item = bank.get(item_id)
+    if item is None or journey.result is not None:
+        raise NotTheCurrentQuestion(item_id)
+    stored = encode_response(item, response)
+    try:
+        correct = is_correct(item, decode_response(item, stored))
+    except ValueError as error:
+        raise AnswerRejected(str(error)) from error
+
+    existing = next((a for a in journey.answers if a.item_id == item_id), None)
+    if existing is not None:
+        if existing.response != stored:
+            existing.response, existing.correct = stored, correct
+            existing.answered_at = utcnow()
+        journey.last_seen_at = utcnow()
+        db.commit()
+        return existing
+
+    current = progress(journey, bank).next_item
+    if current is None or current.id != item_id:
+        raise NotTheCurrentQuestion(item_id)
+    answer = Answer(
+        journey=journey,
+        item_id=item_id,
+        response=stored,
+        correct=correct,
+        position=len(journey.answers) + 1,
+    )
+    db.add(answer)
+    journey.last_seen_at = utcnow()
+    try:
+        db.commit()
+    except IntegrityError:  # the same answer arrived twice at once: keep the first
+        db.rollback()
+        db.refresh(journey)
+        return next(a for a in journey.answers if a.item_id == item_id)
+    return answer
+
+
+def mark_help_offered(db: Session, journey: Journey) -> None:
+    if journey.help_offered_at is None:
+        journey.help_offered_at = utcnow()
+        db.commit()
+
+
+def finish(db: Session, journey: Journey, bank: Bank, *, early: bool = False) -> Result:
+    """Compute and keep the result; finishing twice gives the same result."""
+    if journey.result is not None:
+        return journey.result
+    answers = engine_answers(journey, bank)
+    outcome = engine.result(bank.items, answers)
+    can_do = [
+        item.can_do
+        for answer in journey.answers
+        if answer.correct and (item := bank.get(answer.item_id)) is not None
+    ]
+    details: dict[str, Any] = {
+        "domains": {
+            domain: {
+                "theta": round(d.theta, 3),
+                "sd": round(d.sd, 3),
+                "band": d.band,
+                "items": d.n_items,
+            }
+            for domain, d in outcome.domains.items()
+        },
+        "overall_sd": round(outcome.overall_sd, 3),
+        "basics_probability": round(outcome.basics_probability, 3),
+        "can_do": can_do,
+        "answers": outcome.n_answers,
+    }
+    result = Result(
+        journey=journey,
+        overall_theta=round(outcome.overall_theta, 3),
+        overall_band=outcome.overall_band,
+        needs_basics=outcome.needs_basics,
+        details=details,
+        engine_version=outcome.engine_version,
+        bank_version=bank.version,
+        stopped_early=early and not outcome.complete,
+    )
+    db.add(result)
+    journey.last_seen_at = utcnow()
+    try:
+        db.commit()
+    except IntegrityError:  # finished twice at once: keep the first result
+        db.rollback()
+        db.refresh(journey)
+        assert journey.result is not None
+        return journey.result
+    return result

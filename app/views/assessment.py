@@ -1,0 +1,265 @@
+"""The test pages: start, one question per page, pause, come back later, results."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import return_code
+from ..assessment import service
+from ..assessment.bank import DONT_KNOW, Bank, Item
+from ..extensions import db
+from ..forms import DONT_KNOW_BUTTON, AnswerForm, EmptyForm
+from ..journeys import load_journeys
+from ..models import Journey
+from ..pages import page_examples
+
+bp = Blueprint("assessment", __name__)
+
+SESSION_KEY = "journey"
+
+#: The five domains, in the words shown to people.
+DOMAIN_NAMES = {
+    "information": _l("Chercher et comprendre une information"),
+    "communication": _l("Communiquer et échanger avec d'autres"),
+    "creation": _l("Créer et remplir des documents"),
+    "protection": _l("Se protéger sur internet"),
+    "environment": _l("Utiliser son appareil et régler un problème"),
+}
+#: The four bands: name, and what it means for the person.
+BANDS = (
+    (_l("Découverte"), _l("Vous débutez. Quelqu'un peut vous aider, gratuitement.")),
+    (
+        _l("Premiers pas"),
+        _l("Vous savez faire des choses simples. Quelques séances vous aideront."),
+    ),
+    (_l("Autonome"), _l("Vous savez faire la plupart des choses sans aide, avec un guide.")),
+    (_l("À l'aise"), _l("Vous savez le faire sans aide.")),
+)
+
+
+def bank() -> Bank:
+    return current_app.extensions["bank"]
+
+
+def secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def current_journey() -> Journey | None:
+    journey_id = session.get(SESSION_KEY)
+    if not isinstance(journey_id, int):
+        return None
+    return db.session.get(Journey, journey_id)
+
+
+def remember(journey: Journey) -> None:
+    """Keep the journey in this browser's session (the CSRF token stays valid)."""
+    session[SESSION_KEY] = journey.id
+
+
+def where_to_go(journey: Journey) -> str:
+    """The page a person should be on now: the next question or the results."""
+    if journey.result is not None:
+        return url_for("assessment.results")
+    state = service.progress(journey, bank())
+    if state.finished:
+        return url_for("assessment.results")
+    return url_for("assessment.question", position=state.count + 1)
+
+
+def require_journey() -> Journey:
+    journey = current_journey()
+    if journey is None:
+        abort(redirect(url_for("assessment.intro")))
+    return journey
+
+
+@bp.route("/test")
+def intro() -> str:
+    journey = current_journey()
+    return render_template(
+        "assessment/intro.html",
+        form=EmptyForm(),
+        resume_url=where_to_go(journey) if journey else None,
+        has_result=bool(journey and journey.result),
+    )
+
+
+@bp.route("/test", methods=["POST"])
+def start() -> BaseResponse:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    journey = current_journey()
+    if journey is None or journey.result is not None:
+        journey = service.start(db.session, bank(), secret(), str(get_locale()))
+        remember(journey)
+    return redirect(where_to_go(journey), code=303)
+
+
+def question_page(journey: Journey, position: int, item: Item, form: AnswerForm) -> str:
+    state = service.progress(journey, bank())
+    total = max(state.expected_total, position)
+    back = (
+        url_for("assessment.question", position=position - 1)
+        if position > 1
+        else url_for("assessment.intro")
+    )
+    given = next((a for a in journey.answers if a.item_id == item.id), None)
+    return render_template(
+        "assessment/question.html",
+        item=item,
+        form=form,
+        position=position,
+        total=total,
+        back_url=back,
+        said_dont_know=given is not None and given.response == DONT_KNOW,
+    )
+
+
+@bp.route("/test/question/<int:position>")
+@page_examples({"position": 1}, states=("in-test",))
+def question(position: int) -> str | BaseResponse:
+    journey = require_journey()
+    if journey.result is not None:
+        return redirect(url_for("assessment.results"))
+    state = service.progress(journey, bank())
+    if 1 <= position <= state.count:
+        answer = state.answers[position - 1]
+        item = bank().get(answer.item_id)
+        if item is None:  # an item taken out of the bank since: skip it
+            return redirect(url_for("assessment.question", position=position + 1))
+        form = AnswerForm(item, formdata=None, item_id=item.id)
+        stored = service.decode_response(item, answer.response)
+        if stored != DONT_KNOW:
+            form.answer_field.data = stored
+        return question_page(journey, position, item, form)
+    if position == state.count + 1 and state.next_item is not None:
+        item = state.next_item
+        return question_page(journey, position, item, AnswerForm(item, item_id=item.id))
+    return redirect(where_to_go(journey))
+
+
+@bp.route("/test/question/<int:position>", methods=["POST"])
+def answer(position: int) -> str | BaseResponse:
+    journey = require_journey()
+    item = bank().get(str(request.form.get("item_id", "")))
+    if item is None or journey.result is not None:
+        return redirect(where_to_go(journey), code=303)
+    state = service.progress(journey, bank())
+    shown = {a.item_id for a in state.answers} | {state.next_item.id if state.next_item else ""}
+    if item.id not in shown:  # a page from another path of the test: show the right one
+        return redirect(where_to_go(journey), code=303)
+    form = AnswerForm(item)
+    if DONT_KNOW_BUTTON in request.form:
+        response: str | list[str] = DONT_KNOW
+    elif form.validate_on_submit():
+        response = form.response()
+    else:
+        return question_page(journey, position, item, form)
+    try:
+        saved = service.record_answer(db.session, journey, bank(), item.id, response)
+    except service.NotTheCurrentQuestion:
+        return redirect(where_to_go(journey), code=303)
+    except service.AnswerRejected:
+        form.answer_field.errors.append(
+            _("Cette réponse n'est pas possible. Choisissez parmi les réponses proposées.")
+        )
+        return question_page(journey, position, item, form)
+    state = service.progress(journey, bank())
+    if state.offer_help:
+        service.mark_help_offered(db.session, journey)
+        return redirect(url_for("assessment.pause"), code=303)
+    if state.finished:
+        service.finish(db.session, journey, bank())
+        return redirect(url_for("assessment.results"), code=303)
+    return redirect(url_for("assessment.question", position=saved.position + 1), code=303)
+
+
+@bp.route("/test/pause")
+@page_examples({}, states=("in-test",))
+def pause() -> str:
+    journey = require_journey()
+    return render_template(
+        "assessment/pause.html",
+        form=EmptyForm(),
+        continue_url=where_to_go(journey),
+        code=return_code.grouped(service.code_of(journey, secret())),
+    )
+
+
+@bp.route("/test/fin", methods=["POST"])
+def finish_now() -> BaseResponse:
+    journey = require_journey()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.finish(db.session, journey, bank(), early=True)
+    return redirect(url_for("assessment.results"), code=303)
+
+
+@bp.route("/test/plus-tard")
+@page_examples({}, states=("in-test",))
+def later() -> str:
+    journey = require_journey()
+    return render_template(
+        "assessment/later.html",
+        code=return_code.grouped(service.code_of(journey, secret())),
+        continue_url=where_to_go(journey),
+    )
+
+
+def results_context(journey: Journey) -> dict[str, object]:
+    result = journey.result
+    assert result is not None
+    return {
+        "result": result,
+        "domains": [
+            (DOMAIN_NAMES[name], BANDS[detail["band"]])
+            for name, detail in result.details["domains"].items()
+            if name in DOMAIN_NAMES
+        ],
+        "overall": BANDS[result.overall_band],
+        "can_do": result.details.get("can_do", []),
+        "code": return_code.grouped(service.code_of(journey, secret())),
+        "journeys": list(load_journeys().values()),
+    }
+
+
+@bp.route("/resultats")
+@page_examples({}, states=("finished",))
+def results() -> str | BaseResponse:
+    journey = require_journey()
+    if journey.result is None:
+        return redirect(where_to_go(journey))
+    return render_template("assessment/results.html", **results_context(journey))
+
+
+@bp.route("/resultats/imprimer")
+@page_examples({}, states=("finished",))
+def results_print() -> str | BaseResponse:
+    journey = require_journey()
+    if journey.result is None:
+        return redirect(where_to_go(journey))
+    return render_template("assessment/results_print.html", **results_context(journey))
+
+
+def resume_with_code(code: str) -> Response | None:
+    """Open the journey of this code in this browser, or None if no journey has it."""
+    journey = service.find_by_code(db.session, secret(), return_code.normalise(code))
+    if journey is None:
+        return None
+    remember(journey)
+    return redirect(where_to_go(journey), code=303)

@@ -1,0 +1,115 @@
+"""The two job journeys, fitted to the person's results, and the pages they lead to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from ..assessment import service
+from ..extensions import db
+from ..forms import EmptyForm
+from ..journeys import WAY_LABELS, Journey, Levels, PlannedStep, Way, load_journeys, plan
+from ..journeys import progress as step_progress
+from ..journeys.rules import order_ways
+from ..models import Journey as Person
+from ..pages import page_examples
+from .assessment import current_journey, remember
+
+bp = Blueprint("journeys", __name__)
+
+JOURNEY_EXAMPLES = ({"journey_id": "futur-metier"}, {"journey_id": "recherche-emploi"})
+STATES = (None, "finished", "needs-basics")
+
+
+def levels_of(person: Person | None) -> Levels | None:
+    if person is None or person.result is None:
+        return None
+    return Levels.from_stored(person.result.details, person.result.needs_basics)
+
+
+def journey_or_404(journey_id: str) -> Journey:
+    journey = load_journeys().get(journey_id)
+    if journey is None:
+        abort(404)
+    return journey
+
+
+@bp.route("/parcours")
+@page_examples({}, states=(None, "finished"))
+def index() -> str:
+    person = current_journey()
+    return render_template(
+        "journeys/index.html",
+        journeys=list(load_journeys().values()),
+        has_result=levels_of(person) is not None,
+    )
+
+
+@bp.route("/parcours/<journey_id>")
+@page_examples(*JOURNEY_EXAMPLES, states=STATES)
+def journey(journey_id: str) -> str:
+    person = current_journey()
+    levels = levels_of(person)
+    journey_plan = plan(journey_or_404(journey_id), levels)
+    return render_template(
+        "journeys/journey.html",
+        plan=journey_plan,
+        done=step_progress.done_steps(person, journey_id),
+        way_labels=WAY_LABELS,
+    )
+
+
+@bp.route("/parcours/<journey_id>/<step_id>")
+@page_examples(
+    {"journey_id": "recherche-emploi", "step_id": "cv"},
+    {"journey_id": "futur-metier", "step_id": "apprendre-bases"},
+    states=(None, "needs-basics"),
+)
+def step(journey_id: str, step_id: str) -> str:
+    person = current_journey()
+    journey = journey_or_404(journey_id)
+    # The basics step belongs to every journey, even when it is not suggested first.
+    found = journey.step(step_id)
+    if found is None:
+        abort(404)
+    ways, reason = order_ways(found, levels_of(person))
+    planned = PlannedStep(found, ways, reason)
+    return render_template(
+        "journeys/step.html",
+        journey=journey,
+        planned=planned,
+        done=step_id in step_progress.done_steps(person, journey_id),
+        form=EmptyForm(),
+        way_labels=WAY_LABELS,
+        Way=Way,
+    )
+
+
+@bp.route("/parcours/<journey_id>/<step_id>/fait", methods=["POST"])
+def mark_done(journey_id: str, step_id: str) -> Response:
+    journey = journey_or_404(journey_id)
+    if journey.step(step_id) is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    person = current_journey()
+    if person is None:  # someone who did not take the test still keeps their progress
+        bank = current_app.extensions["bank"]
+        person = service.start(
+            db.session, bank, current_app.config["SECRET_KEY"], str(get_locale())
+        )
+        remember(person)
+    done = request.form.get("fait") == "oui"
+    step_progress.mark(db.session, person, journey_id, step_id, done=done)
+    return redirect(url_for("journeys.journey", journey_id=journey_id) + f"#{step_id}", 303)
+
+
+@bp.route("/pass-numerique")
+def pass_numerique() -> str:
+    return render_template("journeys/pass_numerique.html")
+
+
+@bp.route("/conseiller")
+def counsellor() -> str:
+    return render_template("journeys/counsellor.html")

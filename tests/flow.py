@@ -1,0 +1,90 @@
+"""Walk through the site as a person would: read the page, fill the form, press the button."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from flask.testing import FlaskClient
+
+from app.assessment.bank import DONT_KNOW, Bank, Item
+
+Strategy = Callable[[Item], str | Sequence[str]]
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def item_on_page(html: str) -> str:
+    match = re.search(r'name="item_id" type="hidden" value="([^"]+)"', html)
+    assert match, "no question on the page"
+    return match.group(1)
+
+
+def path_of(location: str) -> str:
+    return urlsplit(location).path
+
+
+def start_test(client: FlaskClient) -> str:
+    """Press "Commencer le test"; return the first question's path."""
+    token = csrf_token(client.get("/test").get_data(as_text=True))
+    response = client.post("/test", data={"csrf_token": token})
+    assert response.status_code == 303, response.status_code
+    return path_of(response.headers["Location"])
+
+
+def post_answer(
+    client: FlaskClient, path: str, response: str | Sequence[str]
+) -> tuple[int, str, str]:
+    """Answer the question at ``path``; return (status, where it leads, the item id)."""
+    html = client.get(path).get_data(as_text=True)
+    item_id = item_on_page(html)
+    data: dict[str, object] = {"csrf_token": csrf_token(html), "item_id": item_id}
+    if response == DONT_KNOW:
+        data["je_ne_sais_pas"] = "1"
+    elif isinstance(response, str):
+        data["choice"] = response
+        data["text"] = response
+    else:
+        data["choices"] = list(response)
+    posted = client.post(path, data=data)
+    return posted.status_code, path_of(posted.headers.get("Location", path)), item_id
+
+
+def right_answer(item: Item) -> str | list[str]:
+    if item.kind == "text":
+        return item.accepted[0]
+    if item.kind == "multiple":
+        return sorted(str(n) for n in item.answer)
+    return str(next(iter(item.answer)))
+
+
+def wrong_answer(item: Item) -> str | list[str]:
+    if item.kind == "text":
+        return "zzz"
+    wrong = [str(n) for n in range(1, len(item.options) + 1) if n not in item.answer]
+    return wrong[:1] if item.kind == "multiple" else wrong[0]
+
+
+def take_test(client: FlaskClient, bank: Bank, strategy: Strategy = right_answer) -> list[str]:
+    """Answer every question until the results; return the item ids in the order asked."""
+    path = start_test(client)
+    asked: list[str] = []
+    for _step in range(40):
+        if path == "/resultats":
+            return asked
+        if path == "/test/pause":
+            page = client.get(path).get_data(as_text=True)
+            path = re.search(r'href="(/test/question/\d+)"', page).group(1)  # type: ignore[union-attr]
+            continue
+        html = client.get(path).get_data(as_text=True)
+        item = bank.get(item_on_page(html))
+        assert item is not None
+        status, path, item_id = post_answer(client, path, strategy(item))
+        assert status == 303, f"answering {item_id} gave {status}"
+        asked.append(item_id)
+    raise AssertionError("the test did not end after 40 questions")
