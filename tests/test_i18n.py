@@ -99,6 +99,7 @@ def test_catalogue_is_complete(language: str) -> None:
     path = ROOT / "translations" / language / "LC_MESSAGES" / "messages.po"
     with open(path, "rb") as po:
         catalogue = read_po(po)
+
     def forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
         return value if isinstance(value, tuple) else (value,)
 
