@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint translations translations-update migration clean
+.PHONY: run test test-sqlite test-postgres lint translations translations-update migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,29 @@ run: $(VENV)/.installed translations
 	$(FLASK) import-places app/content/places/lieux-demo.csv
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## Every test: lint, unit, page gates, accessibility in headless Chromium.
-test: $(VENV)/.installed node_modules/.installed translations lint
+## Every test: lint, then the whole suite on SQLite (unit, page gates, concurrency,
+## accessibility in headless Chromium), then the suite again on PostgreSQL, where each test
+## app gets a database of its own (tests/databases.py). The browser (axe-core) tests check
+## HTML, which does not depend on the database: they run in the SQLite pass only.
+## Without a PostgreSQL server the second pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
+test: lint test-sqlite test-postgres
+
+## The suite on SQLite only: for a machine without PostgreSQL.
+test-sqlite: $(VENV)/.installed node_modules/.installed translations
 	$(BIN)/python -m pytest
+
+## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests left out; two gunicorn servers
+## also share the database and Redis (TEST_REDIS_URL) there (tests/test_two_servers.py).
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-postgres: $(VENV)/.installed translations
+	@if $(BIN)/python -m tests.databases check '$(TEST_POSTGRES_URL)'; then \
+		echo "TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m 'not browser'"; \
+		TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -m 'not browser'; \
+	elif [ "$${REQUIRE_POSTGRES:-}" = 1 ]; then \
+		echo "REQUIRE_POSTGRES=1: the PostgreSQL pass must run." >&2; exit 1; \
+	else \
+		echo "PostgreSQL pass skipped (REQUIRE_POSTGRES=1 makes this an error)."; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -38,7 +58,7 @@ lint: $(VENV)/.installed
 
 ## After changing a string: extract it, then translate the new entries in each .po file.
 translations-update: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
 		--project Repère --copyright-holder Repère -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
 		--ignore-obsolete

@@ -127,7 +127,74 @@ def import_places_command(csv_file: IO[bytes]) -> None:
     click.echo(report.summary())
 
 
+@click.command("create-organisation")
+@click.option("--name", required=True)
+@click.option(
+    "--kind", required=True, help="france-travail, france-services, association, mairie, other"
+)
+@click.option("--postcode", required=True)
+@click.option("--place-id", default=None, help="The id of its place in the places file, if any.")
+@with_appcontext
+def create_organisation_command(name: str, kind: str, postcode: str, place_id: str | None) -> None:
+    """Create an organisation; print its share code."""
+    from .extensions import db
+    from .staff.accounts import AccountError, create_organisation
+
+    try:
+        organisation = create_organisation(
+            db.session, name=name, kind=kind, postcode=postcode, place_id=place_id
+        )
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Organisme n° {organisation.id} créé, code de partage {organisation.share_code}.")
+
+
+@click.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, help="mediator, counsellor or admin")
+@click.option("--organisation-id", type=int, default=None)
+@click.password_option(help="At least 12 characters (asked if not given).")
+@with_appcontext
+def create_staff_command(
+    email: str, name: str, role: str, organisation_id: int | None, password: str
+) -> None:
+    """Create a staff account."""
+    from .extensions import db
+    from .staff.accounts import AccountError, create_staff
+
+    try:
+        staff = create_staff(
+            db.session,
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            organisation_id=organisation_id,
+        )
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Compte n° {staff.id} créé pour {staff.email}.")
+
+
+@click.command("expire-requests")
+@with_appcontext
+def expire_requests_command() -> None:
+    """Close requests to be contacted left without answer for 30 days, and erase the
+    contact details of requests closed for 30 days. Safe to run again: run it daily."""
+    from datetime import UTC, datetime
+
+    from .extensions import db
+    from .staff.requests import expire_and_erase
+
+    expired, erased = expire_and_erase(db.session, now=datetime.now(UTC))
+    click.echo(f"{expired} demande(s) expirée(s), {erased} coordonnée(s) effacée(s).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(calibrate_command)
     app.cli.add_command(import_places_command)
+    app.cli.add_command(create_organisation_command)
+    app.cli.add_command(create_staff_command)
+    app.cli.add_command(expire_requests_command)

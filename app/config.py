@@ -98,6 +98,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # If Redis is down, count in each process rather than fail the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Wrong codes to come back, per client address and for everyone together.
         # README explains what these mean for someone trying to guess a code.
         "RETURN_CODE_LIMIT_PER_CLIENT": env.get(

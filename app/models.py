@@ -68,6 +68,8 @@ class Journey(Base):
     bank_version: Mapped[str] = mapped_column(String(32))
     #: When the person was offered to continue with help or see their results.
     help_offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: True when the test was run with a mediator ("Nouvelle personne accompagnée").
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="journey", order_by="Answer.position", cascade="all, delete-orphan"
@@ -203,3 +205,144 @@ class Place(Base):
         """The values of a multi-valued column: ``place.values("services")``."""
         raw = getattr(self, column) or ""
         return [value for value in raw.split("|") if value]
+
+
+class Organisation(Base):
+    """A France Travail agency, a France Services, an association: where staff work."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: "france-travail", "france-services", "association", "mairie", "other".
+    kind: Mapped[str] = mapped_column(String(32))
+    postcode: Mapped[str] = mapped_column(String(5), index=True)
+    #: The short code a mediator gives a person, to share results with this organisation.
+    share_code: Mapped[str] = mapped_column(String(8), unique=True)
+    place_id: Mapped[str | None] = mapped_column(ForeignKey("place.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffUser(Base):
+    """A mediator, a counsellor, or an administrator of the whole site."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: A slow, salted hash (scrypt), never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: "mediator", "counsellor" or "admin".
+    role: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Consent(Base):
+    """A person's consent to share with one organisation, for one purpose, for a time."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_organisation_expires", "organisation_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    #: "share-results" or "contact".
+    purpose: Mapped[str] = mapped_column(String(32))
+    #: The version of the text the person read and accepted.
+    text_version: Mapped[str] = mapped_column(String(32))
+    #: True when given during a test run with a mediator.
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    journey: Mapped[Journey] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ContactRequest(Base):
+    """A person's request to be contacted by an organisation."""
+
+    __tablename__ = "contact_request"
+    __table_args__ = (Index("ix_contact_request_queue", "organisation_id", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id", ondelete="CASCADE"))
+    #: "in-person", "phone" or "video".
+    channel: Mapped[str] = mapped_column(String(16))
+    #: When it suits the person: "mon-am|mon-pm|…" (days and half-days).
+    slots: Mapped[str] = mapped_column(String(200))
+    #: Only the detail the channel needs; erased after the request is closed.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: Which journey step or page it came from ("recherche-emploi/cv", "results").
+    origin: Mapped[str] = mapped_column(String(100), default="")
+    #: "new", "in-progress", "done", "cancelled", "expired".
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    #: The form's one-time key: the same form posted twice makes one request.
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    journey: Mapped[Journey] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class StaffRecord(Base):
+    """What staff did for a person: chèques handed over, an orientation, a note."""
+
+    __tablename__ = "staff_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    #: "vouchers", "orientation" or "note".
+    kind: Mapped[str] = mapped_column(String(16))
+    booklet_number: Mapped[str | None] = mapped_column(String(40))
+    voucher_count: Mapped[int | None] = mapped_column(Integer)
+    vouchers_expire_on: Mapped[date | None] = mapped_column(Date)
+    place_id: Mapped[str | None] = mapped_column(ForeignKey("place.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccessRecord(Base):
+    """Who opened a person's data, when, and what: append-only.
+
+    No code path updates or deletes these rows; on PostgreSQL a trigger refuses it.
+    """
+
+    __tablename__ = "access_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Kept as plain numbers (no foreign key), so that the journal outlives what it names.
+    journey_id: Mapped[int] = mapped_column(Integer, index=True)
+    staff_id: Mapped[int] = mapped_column(Integer)
+    staff_name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(Integer)
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    #: What was opened: "person", "request", "records".
+    what: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,6 +18,13 @@ from flask import Flask
 View = TypeVar("View", bound=Callable[..., Any])
 
 
+class FromState(str):
+    """An example argument that only exists once the visitor is in a state: the id of
+    "the person" a staff member follows, say. The tests fill it in."""
+
+    __slots__ = ()
+
+
 def page_examples(
     *examples: dict[str, Any], states: tuple[str | None, ...] = (None,)
 ) -> Callable[[View], View]:

@@ -23,16 +23,26 @@ from app import create_app  # noqa: E402
 from app.assessment.bank import DONT_KNOW, Item, load_bank  # noqa: E402
 from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
-from app.pages import iter_pages, not_a_page  # noqa: E402
+from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
-from .flow import start_test, take_test  # noqa: E402
+from .flow import share_results, staff_signed_in, start_test, take_test  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
 
 
 def database_url_for_tests(tmp_dir: Path) -> str:
     """The database the tests run on: TEST_DATABASE_URL, else a new SQLite file."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+    from . import databases  # a fresh database per app on PostgreSQL (tests/databases.py)
+
+    return databases.database_url(tmp_dir)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_databases(request: pytest.FixtureRequest) -> None:
+    """At the end of the session, drop the PostgreSQL databases the tests made."""
+    from . import databases
+
+    request.addfinalizer(databases.drop_all)
 
 
 DEMO_PLACES = (
@@ -108,18 +118,38 @@ class PageCase:
     state: str | None = None
 
 
-def enter_state(client: FlaskClient, state: str | None) -> None:
-    """Bring a new visitor to where a page expects them (see @page_examples(state=...))."""
+#: Stand-ins for the ids a state makes (FromState arguments), replaced once it exists.
+STAND_INS = {"person": 900000001, "request": 900000002}
+
+
+def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
+    """Bring a new visitor to where a page expects them (see @page_examples(states=...)).
+
+    Returns the ids the state made, for the pages' FromState arguments.
+    """
     if state is None:
-        return
+        return {}
     if state == "in-test":
         start_test(client)
     elif state == "finished":
         take_test(client, load_bank())
     elif state == "needs-basics":
         take_test(client, load_bank(), lambda _item: DONT_KNOW)
+    elif state == "shared":
+        take_test(client, load_bank())
+        return {"person": share_results(client)}
+    elif state in ("mediator", "admin"):
+        return staff_signed_in(client, role=state)
     else:
         raise AssertionError(f"tests/conftest.py does not know the page state {state!r}")
+    return {}
+
+
+def resolve(url: str, values: dict[str, int]) -> str:
+    for name, stand_in in STAND_INS.items():
+        if str(stand_in) in url:
+            url = url.replace(str(stand_in), str(values[name]))
+    return url
 
 
 def page_cases(app: Flask) -> list[PageCase]:
@@ -129,7 +159,11 @@ def page_cases(app: Flask) -> list[PageCase]:
         from flask import url_for
 
         for page in iter_pages(app):
-            url = url_for(page.endpoint, **page.arguments)
+            arguments = {
+                name: STAND_INS[value] if isinstance(value, FromState) else value
+                for name, value in page.arguments.items()
+            }
+            url = url_for(page.endpoint, **arguments)
             name = f"{page.endpoint}{page.arguments or ''}{'-' + page.state if page.state else ''}"
             cases.append(PageCase(name, url, state=page.state))
     for status in ERROR_STATUSES:
@@ -175,5 +209,5 @@ def get_page(
 ) -> TestResponse:
     """GET a page as a person who chose ``locale`` and is in ``state``."""
     client.set_cookie(LOCALE_COOKIE, locale)
-    enter_state(client, state)
-    return client.get(url, headers=headers)
+    values = enter_state(client, state)
+    return client.get(resolve(url, values), headers=headers)

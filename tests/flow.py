@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from app.assessment.bank import DONT_KNOW, Bank, Item
+from app.assessment.bank import DONT_KNOW, Bank, Item, load_bank
+from app.extensions import db
+from app.models import ContactRequest, Organisation
+from app.staff import accounts
 
 Strategy = Callable[[Item], str | Sequence[str]]
 
@@ -88,3 +94,80 @@ def take_test(client: FlaskClient, bank: Bank, strategy: Strategy = right_answer
         assert status == 303, f"answering {item_id} gave {status}"
         asked.append(item_id)
     raise AssertionError("the test did not end after 40 questions")
+
+
+STAFF_PASSWORD = "un mot de passe assez long"
+
+
+def make_organisation(app: Flask, name: str = "France Services de Saint-Denis") -> Organisation:
+    with app.app_context():
+        organisation = accounts.create_organisation(
+            db.session, name=name, kind="france-services", postcode="93200"
+        )
+        db.session.expunge(organisation)
+        return organisation
+
+
+def make_staff(app: Flask, organisation_id: int | None, role: str = "mediator") -> str:
+    """A staff account; returns its e-mail."""
+    email = f"{role}-{secrets.token_hex(4)}@repere.example"
+    with app.app_context():
+        accounts.create_staff(
+            db.session,
+            email=email,
+            name=f"Camille ({role})",
+            password=STAFF_PASSWORD,
+            role=role,
+            organisation_id=organisation_id,
+        )
+    return email
+
+
+def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> int:
+    html = client.get("/pro/connexion").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "email": email, "password": password}
+    return client.post("/pro/connexion", data=data).status_code
+
+
+def share_results(client: FlaskClient, organisation: Organisation | None = None) -> int:
+    """The person in ``client`` shares their results for 6 months; returns their journey id."""
+    app = client.application
+    organisation = organisation or make_organisation(app)
+    html = client.get("/partager").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "code": organisation.share_code, "months": "6"}
+    response = client.post("/partager", data=data)
+    assert response.status_code == 303, response.status_code
+    with client.session_transaction() as session:
+        return int(session["journey"])
+
+
+def ask_to_be_contacted(client: FlaskClient, organisation: Organisation) -> None:
+    html = client.get("/etre-contacte").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(html),
+        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1),  # type: ignore[union-attr]
+        "code": organisation.share_code,
+        "channel": "phone",
+        "slots": ["mon-am", "thu-pm"],
+        "phone": "06 12 34 56 78",
+    }
+    response = client.post("/etre-contacte", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:
+    """A staff member signed in in ``client``, whose organisation follows one person
+    (results shared, and a request to be contacted). Returns their ids."""
+    app = client.application
+    organisation = make_organisation(app)
+    person = app.test_client()
+    take_test(person, load_bank())
+    journey_id = share_results(person, organisation)
+    ask_to_be_contacted(person, organisation)
+    with app.app_context():
+        request_id = db.session.scalars(
+            select(ContactRequest.id).where(ContactRequest.journey_id == journey_id)
+        ).one()
+    email = make_staff(app, organisation.id, role)
+    assert sign_in(client, email) == 303
+    return {"person": journey_id, "request": request_id}

@@ -23,7 +23,15 @@ from werkzeug.serving import make_server
 
 from app.i18n import LOCALE_COOKIE
 
-from .conftest import LOCALES, PAGE_CASES, PageCase, enter_state, item_sample, make_test_app
+from .conftest import (
+    LOCALES,
+    PAGE_CASES,
+    PageCase,
+    enter_state,
+    item_sample,
+    make_test_app,
+    resolve,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -45,10 +53,10 @@ def served() -> Iterator[tuple[Flask, str]]:
     http.shutdown()
 
 
-def visit_as(driver: object, app: Flask, server: str, locale: str, state: str | None) -> None:
+def visit_as(driver: object, app: Flask, server: str, locale: str, state: str | None) -> dict:
     """Give the browser the cookies of a visitor in this language and state."""
     client = app.test_client()
-    enter_state(client, state)
+    values = enter_state(client, state)
     driver.get(server + "/robots-absent")  # type: ignore[attr-defined]
     driver.delete_all_cookies()  # type: ignore[attr-defined]
     cookies = {LOCALE_COOKIE: locale}
@@ -57,6 +65,7 @@ def visit_as(driver: object, app: Flask, server: str, locale: str, state: str | 
         cookies[session_cookie.key] = session_cookie.value
     for name, value in cookies.items():
         driver.add_cookie({"name": name, "value": value, "path": "/"})  # type: ignore[attr-defined]
+    return values
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +130,13 @@ def test_no_axe_violations(
 ) -> None:
     driver = browser
     app, server = served
-    visit_as(driver, app, server, locale, case.state)
+    url = resolve(case.url, visit_as(driver, app, server, locale, case.state))
     axe = Axe(driver, script_url=str(AXE_SCRIPT))
     for label, width in WIDTHS.items():
         set_width(driver, width)
-        driver.get(server + case.url)  # type: ignore[attr-defined]
+        driver.get(server + url)  # type: ignore[attr-defined]
         arrived = driver.current_url.removeprefix(server)  # type: ignore[attr-defined]
-        assert arrived == case.url, f"{case.url} led to {arrived}"
+        assert arrived == url, f"{url} led to {arrived}"
         lang = driver.execute_script("return document.documentElement.lang")  # type: ignore[attr-defined]
         assert lang == locale
         inner = driver.execute_script("return window.innerWidth")  # type: ignore[attr-defined]

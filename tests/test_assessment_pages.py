@@ -234,3 +234,12 @@ def test_without_a_test_the_test_pages_lead_to_the_start(client: FlaskClient) ->
     for url in ["/test/question/1", "/test/pause", "/test/plus-tard", "/resultats"]:
         response = client.get(url)
         assert response.status_code == 302 and path_of(response.headers["Location"]) == "/test"
+
+
+def test_a_broken_rate_limit_store_does_not_break_the_form(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    token = csrf_token(client.get("/revenir").get_data(as_text=True))
+    response = client.post("/revenir", data={"code": "1" * 12, "csrf_token": token})
+    assert response.status_code == 200
+    assert "Nous ne trouvons pas ce code." in main_text(response.get_data(as_text=True))

@@ -85,7 +85,7 @@ def test_the_switch_never_leaves_the_site(target: str | None, client: FlaskClien
 def _source_messages() -> set[str]:
     with open(ROOT / "babel.cfg") as config:
         method_map, options_map = parse_mapping_cfg(config)
-    keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None)
+    keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None, N_=None)
     return {
         message if isinstance(message, str) else message[0]
         for _file, _line, message, _comments, _context in extract_from_dir(

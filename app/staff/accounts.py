@@ -1,0 +1,312 @@
+"""Organisations and staff accounts; signing in, with a lockout per account.
+
+An organisation gets a short *share code* (6 characters from an alphabet without 0, O, 1,
+I or L, shown "K7Q-MX4") that a mediator gives a person, so that the person can share
+their results with this organisation.
+
+Signing in is limited per account, not per address: mediators work on shared computers
+in public spaces, many people behind one address. After ``MAX_FAILED_SIGN_INS``
+consecutive failures the account is locked ``LOCK_MINUTES``; while it is locked even the
+right password is refused. Each attempt first *reserves* a try with one atomic UPDATE, so
+that many attempts sent at once cannot test more than ``MAX_FAILED_SIGN_INS`` passwords.
+An unknown address still costs a password hash, so that the time taken does not tell
+whether an account exists.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import Organisation, Place, StaffUser
+from ..places.schema import departement_of
+from . import N_, FormError, as_utc, utc
+
+__all__ = [
+    "KINDS",
+    "LOCK_MINUTES",
+    "MAX_FAILED_SIGN_INS",
+    "MIN_PASSWORD_LENGTH",
+    "ROLES",
+    "SHARE_CODE_ALPHABET",
+    "SHARE_CODE_LENGTH",
+    "AccountError",
+    "SignInRefused",
+    "create_organisation",
+    "create_staff",
+    "find_organisation_by_code",
+    "format_share_code",
+    "normalise_email",
+    "organisations_near",
+    "sign_in",
+]
+
+ROLES = ("mediator", "counsellor", "admin")
+KINDS = ("france-travail", "france-services", "association", "mairie", "other")
+MAX_FAILED_SIGN_INS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 12
+#: Longer passwords are refused: hashing megabytes would be a cheap way to load the server.
+MAX_PASSWORD_LENGTH = 1024
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+#: No 0/O, 1/I/L: nothing a person could read or type as another character.
+SHARE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SHARE_CODE_LENGTH = 6
+
+_POSTCODE = re.compile(r"^\d{5}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+class AccountError(FormError):
+    """What to fix, in plain French (see ``app.staff.FormError``)."""
+
+
+class SignInRefused(Exception):
+    """Signing in failed: ``locked_until`` is None for a wrong address or password, else
+    the time until which the account is locked."""
+
+    def __init__(self, locked_until: datetime | None = None) -> None:
+        super().__init__("sign-in refused" if locked_until is None else "account locked")
+        self.locked_until = locked_until
+
+
+# --------------------------------------------------------------------------------------------
+# Organisations
+
+
+def _clean_name(name: str, field: str = "name") -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise AccountError(N_("Écrivez un nom."), field)
+    if len(text) > MAX_NAME_LENGTH:
+        raise AccountError(
+            N_("Écrivez un nom de %(max)s caractères au plus."), field, max=MAX_NAME_LENGTH
+        )
+    return text
+
+
+def new_share_code() -> str:
+    return "".join(secrets.choice(SHARE_CODE_ALPHABET) for _ in range(SHARE_CODE_LENGTH))
+
+
+def format_share_code(code: str) -> str:
+    """How a share code is shown: ``K7QMX4`` → ``K7Q-MX4``."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def create_organisation(
+    db: Session, *, name: str, kind: str, postcode: str, place_id: str | None = None
+) -> Organisation:
+    """A new organisation, with a share code no other organisation has."""
+    name = _clean_name(name)
+    if kind not in KINDS:
+        raise AccountError(N_("Choisissez le type de structure."), "kind")
+    postcode = str(postcode or "").strip()
+    if not _POSTCODE.match(postcode):
+        raise AccountError(N_("Écrivez un code postal à 5 chiffres."), "postcode")
+    if place_id is not None and db.get(Place, place_id) is None:
+        raise AccountError(
+            N_("Ce lieu n'existe pas. Choisissez un lieu dans la liste."), "place_id"
+        )
+    for _attempt in range(10):
+        organisation = Organisation(
+            name=name, kind=kind, postcode=postcode, share_code=new_share_code(), place_id=place_id
+        )
+        db.add(organisation)
+        try:
+            db.commit()
+        except IntegrityError:  # the code is taken: draw another
+            db.rollback()
+            continue
+        return organisation
+    raise RuntimeError("could not draw a unique share code")
+
+
+def normalise_share_code(code: str) -> str | None:
+    """``"k7q mx4"``, ``"K7Q-MX4"`` → ``"K7QMX4"``; None when it cannot be a share code."""
+    compact = re.sub(r"[\s\-.]", "", str(code or "")).upper()
+    if len(compact) != SHARE_CODE_LENGTH or any(c not in SHARE_CODE_ALPHABET for c in compact):
+        return None
+    return compact
+
+
+def find_organisation_by_code(db: Session, code: str) -> Organisation | None:
+    compact = normalise_share_code(code)
+    if compact is None:
+        return None
+    return db.scalar(select(Organisation).where(Organisation.share_code == compact))
+
+
+def _in_departement(departement: str) -> ColumnElement[bool]:
+    """Organisations whose postcode is in this département ("2A"/"2B": Corsica's ranges)."""
+    if departement == "2A":
+        return Organisation.postcode.between("20000", "20199")
+    if departement == "2B":
+        return Organisation.postcode.between("20200", "20999")
+    return Organisation.postcode.like(f"{departement}%")
+
+
+def organisations_near(db: Session, postcode: str, limit: int = 10) -> list[Organisation]:
+    """Organisations of the same postcode first, then of the same département, then the
+    others; by name within each group. A postcode that is not 5 digits: all, by name."""
+    postcode = str(postcode or "").strip()
+    query = select(Organisation)
+    if _POSTCODE.match(postcode):
+        nearness = case(
+            (Organisation.postcode == postcode, 0),
+            (_in_departement(departement_of(postcode)), 1),
+            else_=2,
+        )
+        query = query.order_by(nearness)
+    query = query.order_by(Organisation.name, Organisation.id).limit(max(0, limit))
+    return list(db.scalars(query))
+
+
+# --------------------------------------------------------------------------------------------
+# Staff accounts
+
+
+def normalise_email(email: str) -> str:
+    return str(email or "").strip().lower()
+
+
+def _clean_email(email: str) -> str:
+    value = normalise_email(email)
+    if not value:
+        raise AccountError(N_("Écrivez une adresse e-mail."), "email")
+    if len(value) > MAX_EMAIL_LENGTH or not value.isprintable() or not _EMAIL.match(value):
+        raise AccountError(
+            N_("Écrivez une adresse e-mail complète, par exemple nom@exemple.fr."), "email"
+        )
+    return value
+
+
+def create_staff(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organisation_id: int | None = None,
+) -> StaffUser:
+    """A new staff account. The password is kept only as a slow salted hash (scrypt)."""
+    email = _clean_email(email)
+    name = _clean_name(name)
+    if role not in ROLES:
+        raise AccountError(N_("Choisissez un rôle."), "role")
+    if organisation_id is None:
+        if role != "admin":
+            raise AccountError(N_("Choisissez la structure de cette personne."), "organisation_id")
+    elif db.get(Organisation, organisation_id) is None:
+        raise AccountError(
+            N_("Cette structure n'existe pas. Choisissez une structure dans la liste."),
+            "organisation_id",
+        )
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
+            "password",
+            min=MIN_PASSWORD_LENGTH,
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe de %(max)s caractères au plus."),
+            "password",
+            max=MAX_PASSWORD_LENGTH,
+        )
+    taken = AccountError(N_("Cette adresse e-mail a déjà un compte."), "email")
+    if db.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise taken
+    staff = StaffUser(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(password),
+        role=role,
+        organisation_id=organisation_id,
+        failed_sign_ins=0,
+        active=True,
+    )
+    db.add(staff)
+    try:
+        db.commit()
+    except IntegrityError:  # created at the same moment by someone else
+        db.rollback()
+        raise taken from None
+    return staff
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown addresses against, so that they take as long as known ones."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUser:
+    """The account for this address and password, or ``SignInRefused``."""
+    now = utc(now)
+    password = password if isinstance(password, str) else ""
+    address = normalise_email(email)
+    staff = (
+        db.scalar(select(StaffUser).where(StaffUser.email == address))
+        if address and len(address) <= MAX_EMAIL_LENGTH
+        else None
+    )
+    if staff is None or not staff.active:
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+        raise SignInRefused(None)
+
+    # Reserve one try, atomically, unless the account is locked.
+    attempt = db.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.id == staff.id,
+            or_(StaffUser.locked_until.is_(None), StaffUser.locked_until <= now),
+        )
+        .values(failed_sign_ins=StaffUser.failed_sign_ins + 1)
+        .returning(StaffUser.failed_sign_ins)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    db.commit()
+    if attempt is None:  # locked
+        db.refresh(staff)
+        locked_until = as_utc(staff.locked_until) if staff.locked_until else now
+        raise SignInRefused(locked_until)
+
+    right = (
+        attempt <= MAX_FAILED_SIGN_INS  # more tries were sent at once than allowed
+        and len(password) <= MAX_PASSWORD_LENGTH
+        and check_password_hash(staff.password_hash, password)
+    )
+    if right:
+        db.execute(
+            update(StaffUser)
+            .where(StaffUser.id == staff.id)
+            .values(failed_sign_ins=0, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.commit()
+        db.refresh(staff)
+        return staff
+    if attempt >= MAX_FAILED_SIGN_INS:
+        locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        db.execute(
+            update(StaffUser)
+            .where(StaffUser.id == staff.id)
+            .values(failed_sign_ins=0, locked_until=locked_until)
+            .execution_options(synchronize_session=False)
+        )
+        db.commit()
+        db.refresh(staff)
+        raise SignInRefused(locked_until)
+    db.refresh(staff)
+    raise SignInRefused(None)

@@ -1,0 +1,393 @@
+"""Requests to be contacted: made by a person, answered by an organisation, then forgotten.
+
+A request keeps only the contact detail its channel needs: a phone number for a call, an
+e-mail or a phone number for a video call, nothing for a meeting in person (the person
+comes to the agency at one of the times they chose). Making a request grants the
+organisation a "contact" consent for one month, which also lets its staff see the person.
+
+Life of a request: "new" → "in-progress" → "done"; staff may also go from "new" straight
+to "done", and cancel an open request; the person may cancel their own open request.
+A request not answered within ``FLAG_AFTER_DAYS`` is flagged in the queue; one still open
+after ``EXPIRE_AFTER_DAYS`` expires; the phone number and e-mail of a request closed more
+than ``ERASE_CONTACT_AFTER_DAYS`` ago are erased (``expire_and_erase``, run daily by the
+purge command).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from ..models import ContactRequest, Journey, Organisation, StaffUser
+from ..return_code import LOCAL_DIGITS
+from . import N_, FormError, as_utc, clean_form_key, utc
+from .consent import MAX_PER_PAGE, NotVisible, grant_pending
+
+__all__ = [
+    "CHANNELS",
+    "CLOSED_STATUSES",
+    "DAYS",
+    "ERASE_CONTACT_AFTER_DAYS",
+    "EXPIRE_AFTER_DAYS",
+    "FLAG_AFTER_DAYS",
+    "HALVES",
+    "OPEN_STATUSES",
+    "SLOTS",
+    "STATUSES",
+    "RequestError",
+    "cancel_by_person",
+    "create_request",
+    "expire_and_erase",
+    "is_flagged",
+    "normalise_email",
+    "normalise_phone",
+    "queue",
+    "requests_of",
+    "set_status",
+]
+
+CHANNELS = ("in-person", "phone", "video")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
+HALVES = ("am", "pm")
+SLOTS = tuple(f"{day}-{half}" for day in DAYS for half in HALVES)
+STATUSES = ("new", "in-progress", "done", "cancelled", "expired")
+OPEN_STATUSES = ("new", "in-progress")
+CLOSED_STATUSES = ("done", "cancelled", "expired")
+FLAG_AFTER_DAYS = 10
+EXPIRE_AFTER_DAYS = 30
+ERASE_CONTACT_AFTER_DAYS = 30
+#: How long the consent to be contacted lasts, in months.
+CONTACT_CONSENT_MONTHS = 1
+MAX_ORIGIN_LENGTH = 100
+MAX_EMAIL_LENGTH = 254
+
+#: The moves staff may make (the same status again changes nothing).
+_STAFF_MOVES = {
+    "new": ("in-progress", "done", "cancelled"),
+    "in-progress": ("done", "cancelled"),
+}
+#: Overseas numbers have their own country code: 06 92 … in La Réunion is +262 692 ….
+_OVERSEAS_CODES = {
+    **dict.fromkeys(("590", "690", "691"), "590"),  # Guadeloupe, Saint-Martin, Saint-Barthélemy
+    **dict.fromkeys(("594", "694"), "594"),  # Guyane
+    **dict.fromkeys(("596", "696", "697"), "596"),  # Martinique
+    **dict.fromkeys(("262", "263", "692", "693", "269", "639"), "262"),  # La Réunion, Mayotte
+}
+FORM_NOT_VALID = N_("Ce formulaire n'est pas valable. Recommencez, s'il vous plaît.")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+class RequestError(FormError):
+    """What to fix, in plain French (see ``app.staff.FormError``)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Checking what the person typed
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A French phone number in international format, or None when it is not one.
+
+    ``06 12 34 56 78``, ``06.12.34.56.78``, ``+33 (0)6 12 34 56 78``, ``0033612345678``
+    → ``+33612345678``; overseas numbers get their own code (``0692 12 34 56`` →
+    ``+262692123456``).
+    """
+    text = str(raw or "").translate(LOCAL_DIGITS).replace("(0)", "")
+    compact = re.sub(r"[\s.\-()/]", "", text)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    national = re.fullmatch(r"0([1-9]\d{8})", compact)
+    international = re.fullmatch(r"\+(33|262|590|594|596)0?([1-9]\d{8})", compact)
+    if national:
+        number = national.group(1)
+    elif international:
+        number = international.group(2)
+    else:
+        return None
+    return "+" + _OVERSEAS_CODES.get(number[:3], "33") + number
+
+
+def normalise_email(raw: str) -> str | None:
+    """The address with its domain in lower case, or None when it is not an address."""
+    value = str(raw or "").strip()
+    if len(value) > MAX_EMAIL_LENGTH or not value.isprintable() or not _EMAIL.match(value):
+        return None
+    local, domain = value.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def _clean_slots(slots: Iterable[str] | str) -> str:
+    chosen = set(slots.split("|") if isinstance(slots, str) else slots)
+    chosen.discard("")
+    if not chosen:
+        raise RequestError(N_("Choisissez au moins un moment où vous êtes disponible."), "slots")
+    if not chosen <= set(SLOTS):
+        raise RequestError(N_("Choisissez des moments dans la liste."), "slots")
+    return "|".join(slot for slot in SLOTS if slot in chosen)
+
+
+def _clean_phone(phone: str | None) -> str:
+    if not phone or not str(phone).strip():
+        raise RequestError(N_("Écrivez un numéro de téléphone."), "phone")
+    number = normalise_phone(phone)
+    if number is None:
+        raise RequestError(
+            N_("Écrivez un numéro de téléphone à 10 chiffres, par exemple 06 12 34 56 78."),
+            "phone",
+        )
+    return number
+
+
+def _clean_email(email: str) -> str:
+    address = normalise_email(email)
+    if address is None:
+        raise RequestError(
+            N_("Écrivez une adresse e-mail complète, par exemple nom@exemple.fr."), "email"
+        )
+    return address
+
+
+def _contact_details(
+    channel: str, phone: str | None, email: str | None
+) -> tuple[str | None, str | None]:
+    """(phone, email) kept for this channel: only what it needs."""
+    if channel == "phone":
+        return _clean_phone(phone), None
+    if channel == "video":
+        has_phone = bool(phone and str(phone).strip())
+        has_email = bool(email and str(email).strip())
+        if not has_phone and not has_email:
+            raise RequestError(N_("Écrivez une adresse e-mail ou un numéro de téléphone."), "email")
+        return (
+            _clean_phone(phone) if has_phone else None,
+            _clean_email(email or "") if has_email else None,
+        )
+    return None, None  # in person: the person comes at one of the times chosen
+
+
+# --------------------------------------------------------------------------------------------
+# The person
+
+
+def _by_form_key(db: Session, form_key: str) -> ContactRequest | None:
+    return db.scalar(select(ContactRequest).where(ContactRequest.form_key == form_key))
+
+
+def _same_form(existing: ContactRequest, journey: Journey) -> ContactRequest:
+    if existing.journey_id != journey.id:
+        raise RequestError(N_("Ce formulaire a déjà servi. Recommencez, s'il vous plaît."))
+    return existing
+
+
+def create_request(
+    db: Session,
+    *,
+    journey: Journey,
+    organisation: Organisation,
+    channel: str,
+    slots: Iterable[str] | str,
+    phone: str | None,
+    email: str | None,
+    origin: str,
+    form_key: str,
+    now: datetime,
+    assisted: bool = False,
+) -> ContactRequest:
+    """A new request to be contacted, and the one-month "contact" consent it rests on.
+
+    The same form posted again (same ``form_key``) returns the first request.
+    """
+    now = utc(now)
+    try:
+        form_key = clean_form_key(form_key)
+    except ValueError:
+        raise RequestError(FORM_NOT_VALID) from None
+    existing = _by_form_key(db, form_key)
+    if existing is not None:
+        return _same_form(existing, journey)
+    if channel not in CHANNELS:
+        raise RequestError(
+            N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
+        )
+    slot_text = _clean_slots(slots)
+    kept_phone, kept_email = _contact_details(channel, phone, email)
+    consent = grant_pending(
+        db,
+        journey=journey,
+        organisation=organisation,
+        purpose="contact",
+        months=CONTACT_CONSENT_MONTHS,
+        now=now,
+        assisted=assisted,
+    )
+    request = ContactRequest(
+        journey_id=journey.id,
+        organisation_id=organisation.id,
+        consent_id=consent.id,
+        channel=channel,
+        slots=slot_text,
+        phone=kept_phone,
+        email=kept_email,
+        origin=" ".join(str(origin or "").split())[:MAX_ORIGIN_LENGTH],
+        status="new",
+        form_key=form_key,
+        created_at=now,
+    )
+    db.add(request)
+    try:
+        db.commit()
+    except IntegrityError:  # the same form arrived twice at once: keep the first
+        db.rollback()
+        existing = _by_form_key(db, form_key)
+        if existing is None:
+            raise
+        return _same_form(existing, journey)
+    return request
+
+
+def cancel_by_person(
+    db: Session, *, journey: Journey, request_id: int, now: datetime
+) -> ContactRequest:
+    """The person cancels their own open request. A request already closed (cancelled, done,
+    expired: a second tap, an old page) is given back unchanged."""
+    now = utc(now)
+    request = db.scalar(
+        select(ContactRequest).where(
+            ContactRequest.id == request_id, ContactRequest.journey_id == journey.id
+        )
+    )
+    if request is None:
+        raise NotVisible(request_id)
+    if request.status not in OPEN_STATUSES:
+        return request
+    request.status = "cancelled"
+    request.closed_at = now
+    db.commit()
+    return request
+
+
+def requests_of(db: Session, journey: Journey) -> list[ContactRequest]:
+    """All the person's requests, newest first, with their organisation."""
+    return list(
+        db.scalars(
+            select(ContactRequest)
+            .options(joinedload(ContactRequest.organisation))
+            .where(ContactRequest.journey_id == journey.id)
+            .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The organisation
+
+
+def is_flagged(request: ContactRequest, now: datetime) -> bool:
+    """Open, not answered yet, and made more than ``FLAG_AFTER_DAYS`` ago."""
+    return (
+        request.status in OPEN_STATUSES
+        and request.answered_at is None
+        and utc(now) - as_utc(request.created_at) > timedelta(days=FLAG_AFTER_DAYS)
+    )
+
+
+def set_status(
+    db: Session, *, staff: StaffUser, request_id: int, status: str, now: datetime
+) -> ContactRequest:
+    """Staff move a request of their organisation on; the same status again changes nothing."""
+    now = utc(now)
+    if not staff.active or staff.organisation_id is None:
+        raise NotVisible(request_id)
+    request = db.scalar(
+        select(ContactRequest).where(
+            ContactRequest.id == request_id,
+            ContactRequest.organisation_id == staff.organisation_id,
+        )
+    )
+    if request is None:
+        raise NotVisible(request_id)
+    if status == request.status:
+        return request
+    if status not in _STAFF_MOVES.get(request.status, ()):
+        if request.status in CLOSED_STATUSES:
+            raise RequestError(N_("Cette demande est déjà terminée."), "status")
+        raise RequestError(N_("Choisissez un autre état pour cette demande."), "status")
+    if request.answered_at is None:
+        request.answered_at = now
+    request.status = status
+    if status in CLOSED_STATUSES:
+        request.closed_at = now
+    db.commit()
+    return request
+
+
+def expire_and_erase(db: Session, *, now: datetime) -> tuple[int, int]:
+    """Expire the requests left open too long, erase old contact details: (expired, erased)."""
+    now = utc(now)
+    expired = db.execute(
+        update(ContactRequest)
+        .where(
+            ContactRequest.status.in_(OPEN_STATUSES),
+            ContactRequest.created_at < now - timedelta(days=EXPIRE_AFTER_DAYS),
+        )
+        .values(status="expired", closed_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    erased = db.execute(
+        update(ContactRequest)
+        .where(
+            ContactRequest.closed_at < now - timedelta(days=ERASE_CONTACT_AFTER_DAYS),
+            or_(ContactRequest.phone.is_not(None), ContactRequest.email.is_not(None)),
+        )
+        .values(phone=None, email=None)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    db.commit()
+    return expired, erased
+
+
+def queue(
+    db: Session,
+    *,
+    staff: StaffUser,
+    status: str | None,
+    now: datetime,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[ContactRequest], int]:
+    """The organisation's requests: open ones (``status`` None) oldest first, or those of
+    one status (closed ones newest closed first); a page of them, and how many in all.
+    Each request comes with its journey and the journey's result."""
+    utc(now)  # the queue does not depend on the time, but the views pass it for is_flagged
+    if status is not None and status not in STATUSES:
+        raise RequestError(N_("Choisissez un état dans la liste."), "status")
+    if not staff.active or staff.organisation_id is None:
+        return [], 0
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    statuses = OPEN_STATUSES if status is None else (status,)
+    where = (
+        ContactRequest.organisation_id == staff.organisation_id,
+        ContactRequest.status.in_(statuses),
+    )
+    if status in CLOSED_STATUSES:
+        order = (ContactRequest.closed_at.desc(), ContactRequest.id.desc())
+    else:
+        order = (ContactRequest.created_at.asc(), ContactRequest.id.asc())
+    requests = list(
+        db.scalars(
+            select(ContactRequest)
+            .options(joinedload(ContactRequest.journey).joinedload(Journey.result))
+            .where(*where)
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    total = db.scalar(select(func.count()).select_from(ContactRequest).where(*where)) or 0
+    return requests, int(total)

@@ -1,0 +1,148 @@
+"""Helpers for the staff tests: a fresh SQLite database and small objects to fill it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from app.models import Base, Journey, Organisation, Place, Result, StaffUser
+
+#: The tests' "now": a Friday, in the middle of a month.
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+#: As in tests/test_migrations.py: CI sets REQUIRE_POSTGRES=1 so that a missing server fails
+#: the run instead of skipping the tests that need it.
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+_numbers = itertools.count(1)
+
+
+def new_session() -> Session:
+    database = create_engine("sqlite://")
+    Base.metadata.create_all(database)
+    return Session(database, expire_on_commit=False)
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A throw-away PostgreSQL database (its URL), dropped afterwards; skip without a server."""
+    admin_url = make_url(POSTGRES_URL)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except Exception as error:
+        admin.dispose()
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"no PostgreSQL server at {admin_url.host}: {error}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def add_journey(
+    db: Session,
+    *,
+    assisted: bool = False,
+    band: int | None = None,
+    domain_bands: dict[str, int] | None = None,
+) -> Journey:
+    """A journey; with ``band``, a result of that overall band (and these domain bands)."""
+    n = next(_numbers)
+    journey = Journey(
+        seed=n,
+        code_salt=f"salt{n}",
+        code_lookup=f"lookup{n}",
+        bank_version="test",
+        assisted=assisted,
+    )
+    db.add(journey)
+    db.flush()
+    if band is not None:
+        domains = {
+            name: {"theta": float(b) - 1.5, "sd": 0.5, "band": b, "items": 2}
+            for name, b in (domain_bands or {}).items()
+        }
+        db.add(
+            Result(
+                journey_id=journey.id,
+                overall_theta=float(band) - 1.5,
+                overall_band=band,
+                needs_basics=band == 0,
+                details={"domains": domains, "can_do": []},
+                engine_version="test",
+                bank_version="test",
+            )
+        )
+    db.commit()
+    return journey
+
+
+def add_organisation(
+    db: Session, name: str = "France Services Bondy", **values: Any
+) -> Organisation:
+    n = next(_numbers)
+    values.setdefault("kind", "france-services")
+    values.setdefault("postcode", "93140")
+    values.setdefault("share_code", f"C{n:05d}")
+    organisation = Organisation(name=name, **values)
+    db.add(organisation)
+    db.commit()
+    return organisation
+
+
+def add_staff(
+    db: Session,
+    organisation: Organisation | None,
+    *,
+    name: str = "Awa Diallo",
+    role: str = "mediator",
+    active: bool = True,
+) -> StaffUser:
+    """A staff account without the slow hash (accounts.create_staff is tested on its own)."""
+    n = next(_numbers)
+    staff = StaffUser(
+        email=f"staff{n}@example.fr",
+        name=name,
+        password_hash="not-a-hash",
+        role=role,
+        organisation_id=None if organisation is None else organisation.id,
+        failed_sign_ins=0,
+        active=active,
+    )
+    db.add(staff)
+    db.commit()
+    return staff
+
+
+def add_place(db: Session, place_id: str = "lieu-1", name: str = "EPN de Bondy") -> Place:
+    place = Place(
+        id=place_id,
+        name=name,
+        address="1 rue de la Paix",
+        postcode="93140",
+        commune="Bondy",
+        commune_key="bondy",
+        departement="93",
+        date_maj=date(2026, 1, 1),
+    )
+    db.add(place)
+    db.commit()
+    return place
