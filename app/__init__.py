@@ -46,13 +46,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import assessment, journeys, places, public, sharing, staff
+    from .views import assessment, journeys, mydata, places, public, sharing, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(assessment.bp)
     app.register_blueprint(journeys.bp)
     app.register_blueprint(places.bp)
     app.register_blueprint(sharing.bp)
+    app.register_blueprint(mydata.bp)
     app.register_blueprint(staff.bp)
 
     if app.config["AUTO_MIGRATE"]:

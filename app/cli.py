@@ -191,6 +191,51 @@ def expire_requests_command() -> None:
     click.echo(f"{expired} demande(s) expirée(s), {erased} coordonnée(s) effacée(s).")
 
 
+@click.command("purge")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="ISO 8601 date and time to purge as of (for tests; default: now, UTC).",
+)
+@with_appcontext
+def purge_command(now_text: str | None) -> None:
+    """Apply the retention periods of the privacy notice; print what was deleted.
+
+    Erases journeys inactive for RETENTION_MONTHS_INACTIVE months (their answers stay,
+    detached from any person), expires unanswered requests to be contacted and erases
+    contact details 30 days after a request is closed, deletes consents past their end,
+    and deletes access records older than RETENTION_ACCESS_RECORD_YEARS years.
+
+    Safe to run again: run it daily, e.g. from cron:
+    ``15 3 * * * cd /srv/repere && .venv/bin/flask --app wsgi purge``
+    (it also does what ``expire-requests`` does).
+    """
+    from datetime import UTC, datetime
+
+    from .extensions import db
+    from .mydata import purge
+
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--now") from error
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+    else:
+        now = datetime.now(UTC)
+    config = current_app.config
+    report = purge(
+        db.session,
+        now=now,
+        inactive_months=config["RETENTION_MONTHS_INACTIVE"],
+        consent_days_after_end=config["RETENTION_CONSENT_DAYS_AFTER_END"],
+        access_record_years=config["RETENTION_ACCESS_RECORD_YEARS"],
+    )
+    click.echo(report.summary())
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(calibrate_command)
@@ -198,3 +243,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_organisation_command)
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_requests_command)
+    app.cli.add_command(purge_command)

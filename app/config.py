@@ -21,6 +21,13 @@ MIN_SECRET_KEY_LENGTH = 32
 PER_CLIENT = "10/minute;30/hour"
 OVERALL = "500/hour"
 
+#: How long data is kept (privacy notice, `flask purge`, app/mydata.py). The access
+#: journal's period is also the constant ACCESS_RECORD_KEEP_YEARS of migration 0006, whose
+#: PostgreSQL trigger refuses to delete younger lines: change both together.
+RETENTION_INACTIVE_MONTHS = 12
+RETENTION_CONSENT_DAYS_AFTER_END = 0
+RETENTION_ACCESS_RECORD_YEARS = 3
+
 #: Locales the site is written in; French is the source language.
 LOCALES = ("fr", "en", "ar")
 RTL_LOCALES = frozenset({"ar"})
@@ -106,6 +113,14 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
             "RETURN_CODE_LIMIT_PER_CLIENT", "10/minute;30/hour"
         ),
         "RETURN_CODE_LIMIT_OVERALL": env.get("RETURN_CODE_LIMIT_OVERALL", "500/hour"),
+        # Retention (see the privacy notice): a journey unused for this many months is
+        # erased by `flask purge`; consents are deleted this many days after their end;
+        # access records are kept this many years (not settable: the database enforces it).
+        "RETENTION_MONTHS_INACTIVE": int(
+            env.get("RETENTION_INACTIVE_MONTHS") or RETENTION_INACTIVE_MONTHS
+        ),
+        "RETENTION_CONSENT_DAYS_AFTER_END": RETENTION_CONSENT_DAYS_AFTER_END,
+        "RETENTION_ACCESS_RECORD_YEARS": RETENTION_ACCESS_RECORD_YEARS,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,

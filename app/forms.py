@@ -19,6 +19,8 @@ MAX_TYPED_ANSWER = MAX_RESPONSE_LENGTH
 
 
 class ReturnCodeForm(FlaskForm):
+    #: Where to go once the code is found (a page of this site), if not the test.
+    suite = HiddenField()
     code = StringField(
         _l("Votre code pour revenir"),
         description=_l("12 chiffres, par exemple 1234 5678 9012."),

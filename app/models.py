@@ -6,6 +6,7 @@ that the migrations and these models agree, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -43,6 +44,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_ref() -> str:
+    """A random opaque token: names a journey in the access journal, and nothing else."""
+    return secrets.token_hex(16)
+
+
 class Journey(Base):
     """One anonymous person's path through Repère: their test, results and progress.
 
@@ -53,6 +59,9 @@ class Journey(Base):
     __tablename__ = "journey"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random token naming the journey in the access journal (AccessRecord.journey_ref).
+    #: Unlike ``id``, never reused: once the journey is erased, the journal names no one.
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(
@@ -331,14 +340,18 @@ class StaffRecord(Base):
 class AccessRecord(Base):
     """Who opened a person's data, when, and what: append-only.
 
-    No code path updates or deletes these rows; on PostgreSQL a trigger refuses it.
+    No code path updates these rows; only ``flask purge`` deletes those older than the
+    period stated in the privacy notice (app/mydata.py). On PostgreSQL a trigger refuses
+    any other change (migration 0006).
     """
 
     __tablename__ = "access_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The journey's random ``ref``, not its id: once the person is erased, the journal
+    #: points to nothing that exists, and never to a new person.
+    journey_ref: Mapped[str] = mapped_column(String(32), index=True)
     #: Kept as plain numbers (no foreign key), so that the journal outlives what it names.
-    journey_id: Mapped[int] = mapped_column(Integer, index=True)
     staff_id: Mapped[int] = mapped_column(Integer)
     staff_name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(Integer)
@@ -346,3 +359,23 @@ class AccessRecord(Base):
     #: What was opened: "person", "request", "records".
     what: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DetachedAnswer(Base):
+    """An answer kept after its person was erased, for statistics and calibration only.
+
+    Nothing here names the journey: no id, no ref, no time finer than the month, no
+    typed text. ``respondent`` is a fresh random token drawn at erasure, shared by the
+    answers of one erased journey (calibration needs each respondent's answers together);
+    it is stored nowhere else.
+    """
+
+    __tablename__ = "detached_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(32), index=True)
+    item_id: Mapped[str] = mapped_column(String(64), index=True)
+    #: True right, False wrong, None "Je ne sais pas".
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    #: The first day of the month of the answer.
+    answered_month: Mapped[date] = mapped_column(Date)

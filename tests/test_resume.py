@@ -59,3 +59,16 @@ def test_typed_separators_are_ignored() -> None:
 def test_arabic_keyboard_digits_are_read() -> None:
     assert normalise_return_code("١٢٣٤ ٥٦٧٨ ٩٠١٢") == "123456789012"
     assert normalise_return_code("۱۲۳۴۵۶۷۸۹۰۱۲") == "123456789012"
+
+
+def test_a_code_can_lead_back_only_to_a_page_of_the_site(client: FlaskClient) -> None:
+    from .flow import start_test
+
+    owner = client.application.test_client()
+    start_test(owner)
+    later = owner.get("/test/plus-tard").get_data(as_text=True)
+    code = re.search(r'<p class="code">([\d ]+)</p>', later).group(1)
+    for suite, expected in [("/mes-donnees", "/mes-donnees"), ("https://evil.example/", "/")]:
+        token = csrf_token(client, "/revenir")
+        response = client.post("/revenir", data={"code": code, "csrf_token": token, "suite": suite})
+        assert response.status_code == 303 and response.headers["Location"] == expected

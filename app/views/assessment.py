@@ -256,10 +256,11 @@ def results_print() -> str | BaseResponse:
     return render_template("assessment/results_print.html", **results_context(journey))
 
 
-def resume_with_code(code: str) -> Response | None:
-    """Open the journey of this code in this browser, or None if no journey has it."""
+def resume_with_code(code: str, target: str | None = None) -> Response | None:
+    """Open the journey of this code in this browser, then go to ``target`` (a local
+    path) or where the person stopped; None if no journey has this code."""
     journey = service.find_by_code(db.session, secret(), return_code.normalise(code))
     if journey is None:
         return None
     remember(journey)
-    return redirect(where_to_go(journey), code=303)
+    return redirect(target or where_to_go(journey), code=303)

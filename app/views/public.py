@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..forms import ReturnCodeForm
+from ..i18n import safe_next
 from ..journeys import load_journeys
 from .assessment import resume_with_code
 
@@ -40,7 +41,9 @@ def _wrong_code(response: Response) -> bool:
 def resume() -> str | Response:
     form = ReturnCodeForm()
     if form.validate_on_submit():
-        opened = resume_with_code(form.code.data)
+        opened = resume_with_code(
+            form.code.data, safe_next(form.suite.data) if form.suite.data else None
+        )
         if opened is not None:
             return opened
         form.code.errors.append(

@@ -51,7 +51,8 @@ def now() -> datetime:
 
 @bp.context_processor
 def staff_forms() -> dict[str, object]:
-    return {"signout_form": EmptyForm()}
+    # formdata=None: never read the request here (an error page may be rendering it).
+    return {"signout_form": EmptyForm(formdata=None)}
 
 
 @bp.after_request
@@ -328,6 +329,7 @@ def _request_or_404(request_id: int) -> Any:
     found = db.session.get(ContactRequest, request_id)
     if found is None or found.organisation_id != g.staff.organisation_id:
         abort(404)
+    person_or_404(found.journey_id)  # only while the person's consent lasts
     return found
 
 

@@ -1,0 +1,387 @@
+"""A person's rights over their data: see everything, take a copy, erase it; and retention.
+
+No Flask here, like ``app/staff``: the functions take a SQLAlchemy session and ``now`` (an
+aware datetime), so they are tested on their own and ``flask purge`` can use them.
+
+- ``collect``: everything Repère holds about a journey, as plain data (the « Mes données »
+  page, its printable version and its JSON download). Never the code's salt or HMAC.
+- ``erase``: delete the journey and everything about it. The answers are kept only
+  detached from any person (``DetachedAnswer``: item, right/wrong, month), for statistics
+  and calibration. The access journal names journeys by a random ``ref`` that dies with
+  the journey, so its lines then point to no one.
+- ``purge``: the retention periods of the privacy notice, run daily by ``flask purge``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from .assessment.bank import DONT_KNOW, Bank
+from .models import (
+    AccessRecord,
+    Answer,
+    Consent,
+    ContactRequest,
+    DetachedAnswer,
+    Journey,
+    Organisation,
+    Place,
+    Result,
+    StaffRecord,
+    StaffUser,
+    StepDone,
+)
+from .staff import add_months, as_utc, utc
+from .staff.access import accesses_to
+from .staff.requests import OPEN_STATUSES, expire_and_erase
+
+__all__ = ["PurgeReport", "collect", "erase", "purge"]
+
+#: The tables that point to a journey (journey_id), deleted with it.
+_ABOUT_A_JOURNEY = (ContactRequest, StaffRecord, Consent, Answer, StepDone, Result)
+
+
+# --------------------------------------------------------------------------------------------
+# See everything
+
+
+def _outcome(answer: Answer) -> str:
+    if answer.response == DONT_KNOW or answer.correct is None:
+        return "dont-know"
+    return "right" if answer.correct else "wrong"
+
+
+def _given(bank: Bank, answer: Answer) -> list[str]:
+    """The answer in words: the options chosen, or the text typed; [] for "Je ne sais pas"."""
+    if answer.response == DONT_KNOW:
+        return []
+    item = bank.get(answer.item_id)
+    if item is None or item.kind == "text":
+        return [answer.response]
+    words = []
+    for part in answer.response.split(","):
+        index = int(part) if part.isdigit() else 0
+        words.append(item.options[index - 1] if 1 <= index <= len(item.options) else part)
+    return words
+
+
+def consent_status(consent: Consent, now: datetime) -> str:
+    """ "active", "withdrawn" or "ended"."""
+    if consent.withdrawn_at is not None:
+        return "withdrawn"
+    return "active" if as_utc(consent.expires_at) > utc(now) else "ended"
+
+
+def collect(
+    db: Session, journey: Journey, bank: Bank, journeys: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Everything held about ``journey``, as plain data (times aware, in UTC).
+
+    ``journeys`` are the job journeys (app.journeys.load_journeys()), to name the steps.
+    Question texts and option words are the bank's French source texts: translate them
+    when showing them.
+    """
+    answers = [
+        {
+            "position": answer.position,
+            "item_id": answer.item_id,
+            "question": item.text if (item := bank.get(answer.item_id)) else None,
+            "given": _given(bank, answer),
+            "typed": (item := bank.get(answer.item_id)) is None or item.kind == "text",
+            "outcome": _outcome(answer),
+            "answered_at": as_utc(answer.answered_at),
+        }
+        for answer in journey.answers
+    ]
+    result = None
+    if journey.result is not None:
+        found = journey.result
+        result = {
+            "created_at": as_utc(found.created_at),
+            "overall_band": found.overall_band,
+            "domains": {
+                name: detail.get("band")
+                for name, detail in found.details.get("domains", {}).items()
+            },
+            "needs_basics": found.needs_basics,
+            "stopped_early": found.stopped_early,
+            "engine_version": found.engine_version,
+            "bank_version": found.bank_version,
+        }
+    steps = []
+    for done in sorted(journey.steps_done, key=lambda s: (s.done_at, s.id)):
+        job = journeys.get(done.job_journey)
+        step = job.step(done.step_id) if job is not None else None
+        steps.append(
+            {
+                "job_journey": done.job_journey,
+                "job_journey_title": job.title if job is not None else None,
+                "step": done.step_id,
+                "step_title": step.title if step is not None else None,
+                "done_at": as_utc(done.done_at),
+            }
+        )
+    consents = [
+        {
+            "id": consent.id,
+            "organisation": consent.organisation.name,
+            "purpose": consent.purpose,
+            "text_version": consent.text_version,
+            "assisted": consent.assisted,
+            "granted_at": as_utc(consent.granted_at),
+            "expires_at": as_utc(consent.expires_at),
+            "withdrawn_at": as_utc(consent.withdrawn_at) if consent.withdrawn_at else None,
+            "status": consent_status(consent, now),
+        }
+        for consent in db.scalars(
+            select(Consent)
+            .where(Consent.journey_id == journey.id)
+            .order_by(Consent.granted_at.desc(), Consent.id.desc())
+        )
+    ]
+    contact_requests = [
+        {
+            "organisation": asked.organisation.name,
+            "channel": asked.channel,
+            "slots": [slot for slot in asked.slots.split("|") if slot],
+            "phone": asked.phone,
+            "email": asked.email,
+            "origin": asked.origin,
+            "status": asked.status,
+            "created_at": as_utc(asked.created_at),
+            "answered_at": as_utc(asked.answered_at) if asked.answered_at else None,
+            "closed_at": as_utc(asked.closed_at) if asked.closed_at else None,
+        }
+        for asked in db.scalars(
+            select(ContactRequest)
+            .where(ContactRequest.journey_id == journey.id)
+            .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())
+        )
+    ]
+    records = []
+    for record, organisation, staff, place in db.execute(
+        select(StaffRecord, Organisation.name, StaffUser.name, Place.name)
+        .join(Organisation, Organisation.id == StaffRecord.organisation_id)
+        .outerjoin(StaffUser, StaffUser.id == StaffRecord.staff_id)
+        .outerjoin(Place, Place.id == StaffRecord.place_id)
+        .where(StaffRecord.journey_id == journey.id)
+        .order_by(StaffRecord.created_at.desc(), StaffRecord.id.desc())
+    ).all():
+        records.append(
+            {
+                "kind": record.kind,
+                "organisation": organisation,
+                "staff": staff,
+                "created_at": as_utc(record.created_at),
+                "booklet_number": record.booklet_number,
+                "voucher_count": record.voucher_count,
+                "vouchers_expire_on": record.vouchers_expire_on,
+                "place": place,
+                "note": record.note,
+            }
+        )
+    accesses = [
+        {
+            "staff": line.staff_name,
+            "organisation": line.organisation_name,
+            "what": line.what,
+            "at": as_utc(line.at),
+        }
+        for line in accesses_to(db, journey)
+    ]
+    return {
+        "journey": {
+            "created_at": as_utc(journey.created_at),
+            "last_seen_at": as_utc(journey.last_seen_at),
+            "locale": journey.locale,
+            "assisted": journey.assisted,
+            "bank_version": journey.bank_version,
+        },
+        "answers": answers,
+        "result": result,
+        "steps_done": steps,
+        "consents": consents,
+        "contact_requests": contact_requests,
+        "staff_records": records,
+        "accesses": accesses,
+    }
+
+
+def as_json(value: Any) -> Any:
+    """``collect``'s data with dates as ISO 8601 strings."""
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_json(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Erase
+
+
+def _month(moment: datetime) -> date:
+    return as_utc(moment).date().replace(day=1)
+
+
+def erase(db: Session, journey: Journey, now: datetime) -> int:
+    """Erase the journey and everything about it; return the number of answers detached.
+
+    The answers are copied, without any link to the person, into ``detached_answer``
+    (item, right/wrong/"Je ne sais pas", month; a random ``respondent`` token that groups
+    them and is stored nowhere else). Everything else is deleted, whatever the database's
+    cascades. Commits.
+    """
+    utc(now)  # a naive datetime is a programming error
+    journey_id = journey.id
+    respondent = secrets.token_hex(16)
+    rows = db.execute(
+        select(Answer.item_id, Answer.correct, Answer.answered_at).where(
+            Answer.journey_id == journey_id
+        )
+    ).all()
+    db.add_all(
+        DetachedAnswer(
+            respondent=respondent,
+            item_id=item_id,
+            correct=correct,
+            answered_month=_month(answered_at),
+        )
+        for item_id, correct, answered_at in rows
+    )
+    db.flush()
+    if journey in db:
+        db.expunge(journey)
+    for model in _ABOUT_A_JOURNEY:
+        db.execute(
+            delete(model)
+            .where(model.journey_id == journey_id)
+            .execution_options(synchronize_session=False)
+        )
+    db.execute(
+        delete(Journey).where(Journey.id == journey_id).execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return len(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Retention
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    journeys_erased: int = 0
+    answers_detached: int = 0
+    requests_expired: int = 0
+    contact_details_erased: int = 0
+    consents_deleted: int = 0
+    access_records_deleted: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.journeys_erased} parcours effacé(s) ({self.answers_detached} réponse(s) "
+            f"gardée(s) sans lien avec la personne), {self.requests_expired} demande(s) "
+            f"expirée(s), {self.contact_details_erased} coordonnée(s) effacée(s), "
+            f"{self.consents_deleted} accord(s) terminé(s) supprimé(s), "
+            f"{self.access_records_deleted} ligne(s) du journal des accès supprimée(s)."
+        )
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    return add_months(moment, -12 * years)
+
+
+def inactive_journeys(db: Session, *, now: datetime, months: int) -> list[int]:
+    """Ids of journeys with no activity for ``months``: not seen, no step done, no staff
+    record since, no consent still running, no request still open."""
+    now = utc(now)
+    cutoff = add_months(now, -months)
+    return list(
+        db.scalars(
+            select(Journey.id)
+            .where(
+                Journey.last_seen_at < cutoff,
+                ~exists().where(StepDone.journey_id == Journey.id, StepDone.done_at >= cutoff),
+                ~exists().where(
+                    StaffRecord.journey_id == Journey.id, StaffRecord.created_at >= cutoff
+                ),
+                ~exists().where(
+                    Consent.journey_id == Journey.id,
+                    Consent.withdrawn_at.is_(None),
+                    Consent.expires_at > now,
+                ),
+                ~exists().where(
+                    ContactRequest.journey_id == Journey.id,
+                    ContactRequest.status.in_(OPEN_STATUSES),
+                ),
+            )
+            .order_by(Journey.id)
+        )
+    )
+
+
+def purge(
+    db: Session,
+    *,
+    now: datetime,
+    inactive_months: int,
+    consent_days_after_end: int,
+    access_record_years: int,
+) -> PurgeReport:
+    """Apply the retention periods at ``now``. Running it again at once does nothing more.
+
+    1. Journeys inactive for ``inactive_months`` are erased (``erase``: answers detached).
+    2. Requests to be contacted left unanswered expire; contact details are erased 30 days
+       after a request is closed (app.staff.requests.expire_and_erase).
+    3. Consents ended (expired or withdrawn) more than ``consent_days_after_end`` days ago
+       are deleted, except those a request to be contacted still refers to (they go with
+       the request, when the journey is erased).
+    4. Access records older than ``access_record_years`` years are deleted (one day of
+       margin, so that the PostgreSQL trigger, which counts with the database's clock
+       and time zone, always agrees).
+    """
+    now = utc(now)
+    journeys = answers = 0
+    for journey_id in inactive_journeys(db, now=now, months=inactive_months):
+        journey = db.get(Journey, journey_id)
+        if journey is not None:
+            answers += erase(db, journey, now)
+            journeys += 1
+    expired, contact_erased = expire_and_erase(db, now=now)
+    ended_before = now - timedelta(days=consent_days_after_end)
+    consents = db.execute(
+        delete(Consent)
+        .where(
+            or_(
+                Consent.withdrawn_at < ended_before,
+                and_(Consent.withdrawn_at.is_(None), Consent.expires_at < ended_before),
+            ),
+            ~exists().where(ContactRequest.consent_id == Consent.id),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    old_before = years_before(now, access_record_years) - timedelta(days=1)
+    lines = db.execute(
+        delete(AccessRecord)
+        .where(AccessRecord.at < old_before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.commit()
+    return PurgeReport(
+        journeys_erased=journeys,
+        answers_detached=answers,
+        requests_expired=expired,
+        contact_details_erased=contact_erased,
+        consents_deleted=consents,
+        access_records_deleted=lines,
+    )

@@ -1,0 +1,107 @@
+"""« Mes données »: everything Repère holds about a person, a copy, and erasing it.
+
+The person is the journey of this browser's session; without one, they type their code to
+come back (checked by app.views.assessment.resume_with_code, under the same limits as
+« J'ai un code pour revenir »). The data itself comes from app/mydata.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import mydata
+from ..extensions import db
+from ..forms import EmptyForm, ReturnCodeForm
+from ..journeys import load_journeys
+from ..models import Journey
+from ..pages import not_a_page, page_examples
+from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_journey
+
+bp = Blueprint("mydata", __name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def everything(person: Journey) -> dict[str, object]:
+    return mydata.collect(
+        db.session, person, current_app.extensions["bank"], load_journeys(), now()
+    )
+
+
+def page_context(person: Journey) -> dict[str, object]:
+    return {
+        "data": everything(person),
+        "form": EmptyForm(),
+        "domain_names": DOMAIN_NAMES,
+        "bands": BANDS,
+        "now": now(),
+    }
+
+
+@bp.route("/mes-donnees")
+@page_examples({}, states=(None, "shared"))
+def my_data() -> str:
+    person = current_journey()
+    if person is not None:
+        return render_template("mydata/my_data.html", **page_context(person))
+    # The code is checked by the one form that checks codes (/revenir), under its limits.
+    return render_template("mydata/code.html", form=ReturnCodeForm(suite=url_for("mydata.my_data")))
+
+
+@bp.route("/mes-donnees.json")
+@not_a_page
+def download() -> BaseResponse:
+    person = current_journey()
+    if person is None:
+        return redirect(url_for("mydata.my_data"))
+    body = json.dumps(mydata.as_json(everything(person)), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees-repere.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/mes-donnees/imprimer")
+@page_examples({}, states=("shared",))
+def print_page() -> str | BaseResponse:
+    person = current_journey()
+    if person is None:
+        return redirect(url_for("mydata.my_data"))
+    return render_template("mydata/print.html", **page_context(person))
+
+
+@bp.route("/mes-donnees/supprimer", methods=["GET", "POST"])
+@page_examples({}, states=("shared",))
+def delete() -> str | BaseResponse:
+    person = current_journey()
+    if person is None:
+        return redirect(url_for("mydata.my_data"))
+    form = EmptyForm()
+    if form.is_submitted():
+        if not form.validate():
+            abort(400)
+        mydata.erase(db.session, person, now())
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("mydata.deleted"), code=303)
+    return render_template("mydata/delete.html", form=form)
+
+
+@bp.route("/mes-donnees/supprimees")
+@page_examples({}, states=("finished",))
+def deleted() -> str:
+    return render_template("mydata/deleted.html")

@@ -1,0 +1,171 @@
+"""« Mes données »: see everything, download it, withdraw, erase everything."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.assessment.bank import load_bank
+from app.extensions import db
+from app.models import Answer, Base, DetachedAnswer, Journey
+
+from .conftest import make_test_app
+from .flow import a_person_with_everything, csrf_token, take_test
+
+
+def test_without_a_session_the_page_asks_for_the_code(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/mes-donnees").get_data(as_text=True)
+    assert 'name="code"' in page and 'action="/revenir"' in page
+    suite = {"suite": "/mes-donnees"}
+    person = app.test_client()
+    take_test(person, load_bank())
+    code = re.search(r'class="code">([\d ]+)<', person.get("/resultats").get_data(as_text=True))
+    assert code
+    wrong = client.post(
+        "/revenir", data={"csrf_token": csrf_token(page), "code": "1234 5678 9012", **suite}
+    )
+    assert wrong.status_code == 200 and "Nous ne trouvons pas ce code" in wrong.get_data(
+        as_text=True
+    )
+    right = client.post(
+        "/revenir", data={"csrf_token": csrf_token(page), "code": code.group(1), **suite}
+    )
+    assert right.status_code == 303 and right.headers["Location"].endswith("/mes-donnees")
+    assert "Vos réponses au test" in client.get("/mes-donnees").get_data(as_text=True)
+    assert app.test_client().get("/mes-donnees.json").status_code == 302
+
+
+def test_the_page_shows_everything_held(app: Flask) -> None:
+    found = a_person_with_everything(app)
+    page = found["person"].get("/mes-donnees").get_data(as_text=True)
+    for words in (
+        "Vos réponses au test",
+        "Bonne réponse",
+        "France Services de Saint-Denis",
+        "texte version",
+        "+33612345678",
+        "4 chèques Pass numérique",
+        found["note"],
+        "Camille (mediator)",
+        "a regardé votre demande de contact",
+        "/mon-espace/accords/",
+    ):
+        assert words in page, words
+    assert found["person"].get("/mes-donnees/imprimer").status_code == 200
+    assert "/mes-donnees" in found["person"].get("/mon-espace").get_data(as_text=True)
+
+
+def test_the_download_holds_everything_and_no_secret(app: Flask) -> None:
+    found = a_person_with_everything(app)
+    response = found["person"].get("/mes-donnees.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
+    data = json.loads(response.get_data(as_text=True))
+    assert set(data) == {
+        "journey",
+        "answers",
+        "result",
+        "steps_done",
+        "consents",
+        "contact_requests",
+        "staff_records",
+        "accesses",
+    }
+    assert data["answers"] and data["result"] and data["steps_done"]
+    assert {c["purpose"] for c in data["consents"]} == {"share-results", "contact"}
+    assert data["contact_requests"][0]["phone"] == "+33612345678"
+    assert {r["kind"] for r in data["staff_records"]} == {"vouchers", "orientation", "note"}
+    assert {a["what"] for a in data["accesses"]} >= {"person", "request"}
+    with app.app_context():
+        journey = db.session.get(Journey, found["journey_id"])
+        secrets_ = (journey.code_salt, journey.code_lookup, journey.ref)
+    body = response.get_data(as_text=True)
+    for secret in secrets_:
+        assert secret not in body
+
+
+def _rows_naming(app: Flask, journey_id: int, needles: list[str]) -> list[tuple[str, str, Any]]:
+    """Every (table, column, value) in the database that points to or names the person.
+
+    The append-only access journal keeps its lines; they hold the journey's random ``ref``,
+    which, once the journey is erased, is stored nowhere else: it is checked apart."""
+    hits = []
+    with app.app_context():
+        for table in Base.metadata.sorted_tables:
+            journey_fks = {
+                fk.parent.name for fk in table.foreign_keys if fk.column.table.name == "journey"
+            }
+            for row in db.session.execute(select(table)).mappings():
+                for column, value in row.items():
+                    if column in journey_fks and value == journey_id:
+                        hits.append((table.name, column, value))
+                    elif table.name == "journey" and column == "id" and value == journey_id:
+                        hits.append((table.name, column, value))
+                    elif (table.name, column) == ("access_record", "journey_ref"):
+                        continue
+                    elif isinstance(value, str) and any(n in value for n in needles):
+                        hits.append((table.name, column, value))
+    return hits
+
+
+def test_erasing_leaves_nothing_that_names_the_person(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)  # its own database: no one else's phone or note
+    found = a_person_with_everything(app)
+    person, journey_id = found["person"], found["journey_id"]
+    with app.app_context():
+        journey = db.session.get(Journey, journey_id)
+        needles = [
+            journey.ref,
+            journey.code_lookup,
+            journey.code_salt,
+            "+33612345678",
+            found["note"],
+        ]
+        answers = db.session.scalar(
+            select(func.count()).select_from(Answer).where(Answer.journey_id == journey_id)
+        )
+        detached_before = db.session.scalar(select(func.count()).select_from(DetachedAnswer))
+    assert answers and _rows_naming(app, journey_id, needles)
+
+    page = person.get("/mes-donnees/supprimer").get_data(as_text=True)
+    assert "Vous ne pourrez pas revenir en arrière" in page
+    assert person.post("/mes-donnees/supprimer", data={}).status_code == 400
+    response = person.post("/mes-donnees/supprimer", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/mes-donnees/supprimees")
+    assert person.get("/mes-donnees/supprimees").status_code == 200
+    with person.session_transaction() as session:
+        assert "journey" not in session
+
+    assert _rows_naming(app, journey_id, needles) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DetachedAnswer)) == (
+            detached_before + answers
+        )
+        # The journal is still there, naming no one; a new person never gets its lines.
+        journal = Base.metadata.tables["access_record"]
+        refs = set(db.session.scalars(select(journal.c.journey_ref)))
+        assert needles[0] in refs
+        assert db.session.scalars(select(Journey).where(Journey.ref == needles[0])).all() == []
+    again = app.test_client()
+    take_test(again, load_bank())
+    assert "Personne." in again.get("/mes-donnees").get_data(as_text=True)
+
+
+def test_withdrawing_from_my_data_takes_effect_at_once(app: Flask) -> None:
+    found = a_person_with_everything(app)
+    person = found["person"]
+    page = person.get("/mes-donnees").get_data(as_text=True)
+    action = re.search(r'action="(/mon-espace/accords/\d+/retirer)"', page)
+    assert action
+    response = person.post(action.group(1), data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 303
+    assert "Accord retiré le" in person.get("/mes-donnees").get_data(as_text=True)
+    assert "Mes demandes de contact" in person.get("/mes-donnees").get_data(as_text=True)
