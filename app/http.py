@@ -9,7 +9,8 @@ from __future__ import annotations
 import gzip
 
 import brotli
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, abort, request
+from werkzeug.routing import IntegerConverter
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -69,7 +70,42 @@ def compress(response: Response, encoding: str | None) -> None:
     response.headers["Content-Encoding"] = encoding
 
 
+#: Ids in URLs and forms fit the databases' integer columns.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:...>`` in routes: a number too big for the database is simply not found."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def form_id(value: str | None) -> int | None:
+    """An id typed or posted in a form, or None if it is not one (a number too big, text)."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def refuse_nul_characters() -> None:
+    """No form or address ever needs a NUL character; PostgreSQL refuses them: say 400."""
+    values = list(request.args.values())
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += [v for key in request.form for v in request.form.getlist(key)]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.before_request(refuse_nul_characters)
+
     @app.after_request
     def finish(response: Response) -> Response:
         security_headers(response, secure=request.is_secure or app.config["HTTPS"])

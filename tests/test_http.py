@@ -99,3 +99,16 @@ def test_request_body_is_limited(client: FlaskClient, app: Flask) -> None:
     response = client.post("/revenir", data={"code": "1" * (app.config["MAX_CONTENT_LENGTH"] + 1)})
     assert response.status_code == 413
     assert "trop gros" in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_before_anything_else(client: FlaskClient) -> None:
+    assert client.get("/lieux?q=93%00200").status_code == 400
+    html = client.get("/pro/connexion").get_data(as_text=True)
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/pro/connexion", data={"csrf_token": token, "email": "a\x00b"})
+    assert response.status_code == 400
+
+
+def test_ids_too_big_for_the_database_are_not_found(client: FlaskClient) -> None:
+    assert client.get("/test/question/99999999999").status_code == 404
+    assert client.get("/lieux?q=75&page=99999999999").status_code == 200

@@ -284,14 +284,17 @@ class Bank:
 # --------------------------------------------------------------------------- text helpers
 
 
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+
+
 def normalise_text(s: str) -> str:
     """Fold a typed answer for tolerant comparison.
 
     Case, accents (NFKD, combining marks removed), œ/æ ligatures, typographic apostrophes and
     hyphens, surrounding spaces and repeated inner spaces (including non-breaking ones) are
-    ignored.
+    ignored; Arabic-Indic and Persian digits (typed on a phone set to Arabic) read as 0-9.
     """
-    decomposed = unicodedata.normalize("NFKD", s.translate(_APOSTROPHES))
+    decomposed = unicodedata.normalize("NFKD", s.translate(_APOSTROPHES).translate(_DIGITS))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     folded = stripped.casefold().translate(_LIGATURES)
     return " ".join(folded.split())

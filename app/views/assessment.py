@@ -110,8 +110,14 @@ def start() -> BaseResponse:
     return redirect(where_to_go(journey), code=303)
 
 
-def question_page(journey: Journey, position: int, item: Item, form: AnswerForm) -> str:
-    state = service.progress(journey, bank())
+def question_page(
+    journey: Journey,
+    position: int,
+    item: Item,
+    form: AnswerForm,
+    state: service.Progress | None = None,
+) -> str:
+    state = state or service.progress(journey, bank())
     total = max(state.expected_total, position)
     back = (
         url_for("assessment.question", position=position - 1)
@@ -146,10 +152,10 @@ def question(position: int) -> str | BaseResponse:
         stored = service.decode_response(item, answer.response)
         if stored != DONT_KNOW:
             form.answer_field.data = stored
-        return question_page(journey, position, item, form)
+        return question_page(journey, position, item, form, state)
     if position == state.count + 1 and state.next_item is not None:
         item = state.next_item
-        return question_page(journey, position, item, AnswerForm(item, item_id=item.id))
+        return question_page(journey, position, item, AnswerForm(item, item_id=item.id), state)
     return redirect(where_to_go(journey))
 
 
@@ -169,7 +175,7 @@ def answer(position: int) -> str | BaseResponse:
     elif form.validate_on_submit():
         response = form.response()
     else:
-        return question_page(journey, position, item, form)
+        return question_page(journey, position, item, form, state)
     try:
         saved = service.record_answer(db.session, journey, bank(), item.id, response)
     except service.NotTheCurrentQuestion:

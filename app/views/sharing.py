@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from ..assessment import service
 from ..extensions import db
 from ..forms import EmptyForm
+from ..http import form_id
 from ..models import Organisation
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
@@ -34,7 +35,7 @@ def chosen_organisation() -> Organisation | None:
     code = request.values.get("code", "").strip()
     if code:
         return accounts.find_organisation_by_code(db.session, code[:20])
-    organisation_id = request.values.get("organisation", type=int)
+    organisation_id = form_id(request.values.get("organisation"))
     return db.session.get(Organisation, organisation_id) if organisation_id else None
 
 

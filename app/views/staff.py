@@ -32,6 +32,7 @@ from .. import return_code
 from ..assessment import service
 from ..extensions import db, limiter
 from ..forms import EmptyForm
+from ..http import form_id
 from ..models import ContactRequest, Organisation, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
 from ..staff import access, accounts, consent, figures, records, requests
@@ -171,8 +172,8 @@ def dashboard() -> str:
 @page_examples({}, states=("mediator",))
 @staff_only
 def people() -> str:
-    page = request.args.get("page", 1, type=int) or 1
-    found, total = consent.people(db.session, staff=g.staff, now=now(), page=max(1, page))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)
+    found, total = consent.people(db.session, staff=g.staff, now=now(), page=page)
     return render_template("staff/people.html", people=found, total=total, page=page)
 
 
@@ -297,7 +298,7 @@ def queue() -> str:
     status = request.args.get("statut")
     if status not in requests.STATUSES:
         status = None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)
     found, total = requests.queue(db.session, staff=g.staff, status=status, now=now(), page=page)
     return render_template(
         "staff/queue.html",
@@ -451,7 +452,7 @@ def admin() -> str | BaseResponse:
                     "Organisme créé. Son code de partage : %(code)s", code=created.share_code
                 )
             else:
-                organisation_id = request.form.get("organisation_id", type=int)
+                organisation_id = form_id(request.form.get("organisation_id"))
                 accounts.create_staff(
                     db.session,
                     email=request.form.get("email", "")[:254],

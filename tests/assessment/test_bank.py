@@ -788,3 +788,13 @@ def test_normalise_text(raw: str, folded: str) -> None:
 )
 def test_count_words(text: str, words: int) -> None:
     assert count_words(text) == words
+
+
+def test_digits_typed_on_an_arabic_keyboard_are_read() -> None:
+    from app.assessment.bank import is_correct, load_bank
+
+    item = load_bank().get("base-sms-code")
+    assert item is not None and item.kind == "text"
+    assert is_correct(item, "٥٣١٩") is True
+    assert is_correct(item, "۵۳۱۹") is True
+    assert is_correct(item, "٥٣١٨") is False
