@@ -28,6 +28,8 @@ import os
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, make_url, pool, text
@@ -225,3 +227,34 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+#: The server for tests that need PostgreSQL whatever the pass (migrations, the journal's
+#: trigger): CI sets REQUIRE_POSTGRES=1 so that a missing server fails instead of skipping.
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL), dropped afterwards; skip without a server."""
+    import pytest
+
+    problem = server_problem(POSTGRES_URL)
+    if problem is not None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            raise RuntimeError(f"REQUIRE_POSTGRES=1 but {problem}")
+        pytest.skip(f"no PostgreSQL server at {make_url(POSTGRES_URL).host}: {problem}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = admin_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield render(make_url(POSTGRES_URL).set(database=name))
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

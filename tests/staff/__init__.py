@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app.models import Base, Journey, Organisation, Place, Result, StaffUser
 
+from ..databases import throwaway_postgres as postgres_database  # noqa: F401 (for the tests)
+
 #: The tests' "now": a Friday, in the middle of a month.
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-
-#: As in tests/test_migrations.py: CI sets REQUIRE_POSTGRES=1 so that a missing server fails
-#: the run instead of skipping the tests that need it.
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 _numbers = itertools.count(1)
 
@@ -32,29 +23,6 @@ def new_session() -> Session:
     database = create_engine("sqlite://")
     Base.metadata.create_all(database)
     return Session(database, expire_on_commit=False)
-
-
-@contextmanager
-def postgres_database(prefix: str) -> Iterator[str]:
-    """A throw-away PostgreSQL database (its URL), dropped afterwards; skip without a server."""
-    admin_url = make_url(POSTGRES_URL)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        admin.connect().close()
-    except Exception as error:
-        admin.dispose()
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"no PostgreSQL server at {admin_url.host}: {error}")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def add_journey(
