@@ -132,12 +132,18 @@ def decode_response(item: Item, stored: str) -> str | list[str]:
 
 
 def record_answer(
-    db: Session, journey: Journey, bank: Bank, item_id: str, response: str | Sequence[str]
+    db: Session,
+    journey: Journey,
+    bank: Bank,
+    item_id: str,
+    response: str | Sequence[str],
+    state: Progress | None = None,
 ) -> Answer:
     """Save an answer to the current question, or change an earlier one.
 
     The same answer posted again changes nothing. A question the person was never
-    shown raises NotTheCurrentQuestion and changes nothing.
+    shown raises NotTheCurrentQuestion and changes nothing. ``state`` is the journey's
+    progress when the caller has just computed it (it is not computed again).
     """
     item = bank.get(item_id)
     if item is None or journey.result is not None:
@@ -157,7 +163,7 @@ def record_answer(
         db.commit()
         return existing
 
-    current = progress(journey, bank).next_item
+    current = (state or progress(journey, bank)).next_item
     if current is None or current.id != item_id:
         raise NotTheCurrentQuestion(item_id)
     answer = Answer(

@@ -177,7 +177,7 @@ def answer(position: int) -> str | BaseResponse:
     else:
         return question_page(journey, position, item, form, state)
     try:
-        saved = service.record_answer(db.session, journey, bank(), item.id, response)
+        saved = service.record_answer(db.session, journey, bank(), item.id, response, state)
     except service.NotTheCurrentQuestion:
         return redirect(where_to_go(journey), code=303)
     except service.AnswerRejected:
