@@ -8,7 +8,6 @@ come back (checked by app.views.assessment.resume_with_code, under the same limi
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -27,14 +26,11 @@ from ..extensions import db
 from ..forms import EmptyForm, ReturnCodeForm
 from ..journeys import load_journeys
 from ..models import Journey
+from ..models import utcnow as now
 from ..pages import not_a_page, page_examples
 from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_journey
 
 bp = Blueprint("mydata", __name__)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def everything(person: Journey) -> dict[str, object]:

@@ -7,7 +7,6 @@ once from « Mon espace ».
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -19,15 +18,12 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import Organisation
+from ..models import utcnow as now
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
 from .assessment import current_journey, remember
 
 bp = Blueprint("sharing", __name__)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def chosen_organisation() -> Organisation | None:

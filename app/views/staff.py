@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import ContactRequest, Organisation, Place, StaffUser
+from ..models import utcnow as now
 from ..pages import FromState, not_a_page, page_examples
 from ..staff import access, accounts, consent, figures, records, requests
 from .assessment import BANDS, DOMAIN_NAMES, remember
@@ -44,10 +45,6 @@ SESSION_KEY = "staff"
 IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(hours=12)
 View = TypeVar("View", bound=Callable[..., Any])
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @bp.context_processor
