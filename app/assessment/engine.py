@@ -1,10 +1,11 @@
 """Adaptive assessment engine: 2PL items, Bayesian ability estimates, next item, stopping, bands.
 
 Pure Python (standard library only), no Flask, no database. Every public function is a pure
-function of ``(bank_items, answers[, seed])``: the web app recomputes the next question on every
-request from the stored answers, and the simulation in ``bench/simulate.py`` calls exactly the
-same functions. Two bounded caches (one likelihood curve per item, one evidence summary per set
-of answers in a domain) make repeated calls cheap without changing any result.
+function of ``(bank_items, answers[, seed])``: the web app derives the next question from the
+stored answers (:func:`step`, which the service remembers for recent sets of answers), and the
+simulation in ``bench/simulate.py`` calls exactly the same functions. Two bounded caches (one
+likelihood curve per item, one evidence summary per set of answers in a domain) make repeated
+calls cheap without changing any result.
 
 Version 2 (``ENGINE_VERSION = "2"``) makes the test short. Version 1 stopped a domain when its
 own band was confident, with 2-4 items per domain: a domain band confident at 90 % needs 4-6
@@ -137,7 +138,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import mul
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 __all__ = [
     "BAND_CONFIDENCE",
@@ -684,7 +685,12 @@ def next_item(
     the 3 best, seeded with ``seed`` and the number of answers). Never returns an answered item.
     """
     parsed = _parse(bank_items, answers)
-    state = _state(parsed)
+    return _next_item(bank_items, parsed, _state(parsed), seed)
+
+
+def _next_item(
+    bank_items: Sequence[ItemT], parsed: _Parsed, state: _State, seed: int | str
+) -> ItemT | None:
     domain = _next_domain(state)
     if domain is None:
         return None
@@ -724,7 +730,10 @@ def should_offer_help(bank_items: Sequence[ItemLike], answers: Sequence[Answer])
     ``should_offer_help(answers)`` is True and ``should_offer_help(answers[:-1])`` is False, or
     remember that it was shown.
     """
-    parsed = _parse(bank_items, answers)
+    return _struggles(_parse(bank_items, answers))
+
+
+def _struggles(parsed: _Parsed) -> bool:
     foundation = [ok for item, ok in parsed.answered if item.domain == FOUNDATION][:2]
     if len(foundation) == 2 and not any(foundation):
         return True
@@ -790,7 +799,10 @@ def expected_length(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -
     the answers when it is over.
     """
     parsed = _parse(bank_items, answers)
-    state = _state(parsed)
+    return _expected_length(parsed, _state(parsed))
+
+
+def _expected_length(parsed: _Parsed, state: _State) -> int:
     n = len(parsed.answered)
     if state.finished:
         return n
@@ -808,6 +820,35 @@ def expected_length(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -
         extra = max(1.0 / needed**2 - precision, 0.0) / INFO_PER_ITEM
         remaining.append(min(float(room), max(float(owed), extra, 1.0)))
     return max(n + 1, min(MAX_TOTAL_ITEMS, round(n + math.fsum(remaining) / len(remaining))))
+
+
+# --------------------------------------------------------------------------------------------
+# Step: everything a question page needs, from one computation of the posterior
+
+
+@dataclass(frozen=True)
+class Step(Generic[ItemT]):
+    """Where a test stands after some answers: the same values as :func:`next_item`,
+    :func:`expected_length` and :func:`should_offer_help`, for the cost of one of them."""
+
+    next_item: ItemT | None
+    expected_length: int
+    struggles: bool
+
+    @property
+    def finished(self) -> bool:
+        return self.next_item is None
+
+
+def step(bank_items: Sequence[ItemT], answers: Sequence[Answer], seed: int | str) -> Step[ItemT]:
+    """The next item, the expected length and the help rule, computing the posterior once."""
+    parsed = _parse(bank_items, answers)
+    state = _state(parsed)
+    return Step(
+        next_item=_next_item(bank_items, parsed, state, seed),
+        expected_length=_expected_length(parsed, state),
+        struggles=_struggles(parsed),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,14 +3,16 @@
 No Flask here: functions take a SQLAlchemy session, the bank and the secret key, so
 they are tested on their own. Every write is idempotent where the web needs it:
 posting the same answer twice (double tap, back button, network retry) changes
-nothing, and the next question is always recomputed from the stored answers.
+nothing, and the next question always follows from the stored answers (the engine's step for
+a given bank, answers and seed is remembered, never stored).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import select
@@ -89,18 +91,33 @@ def engine_answers(journey: Journey, bank: Bank) -> list[tuple[str, bool | None]
     return [(a.item_id, a.correct) for a in journey.answers if a.item_id in bank]
 
 
+#: Steps remembered per bank. A step is a pure function of the bank's items, the answers and
+#: the seed, and the page that follows an answer needs the step computed while saving it.
+STEP_CACHE_SIZE = 4096
+_Stepper = Callable[[tuple[tuple[str, bool | None], ...], int], engine.Step[Item]]
+#: id(bank.items) -> (those items, their stepper); holding the items keeps the id theirs.
+_steppers: dict[int, tuple[tuple[Item, ...], _Stepper]] = {}
+
+
+def step(bank: Bank, answers: Sequence[tuple[str, bool | None]], seed: int) -> engine.Step[Item]:
+    """engine.step for this bank, remembered for the last :data:`STEP_CACHE_SIZE` tests."""
+    entry = _steppers.get(id(bank.items))
+    if entry is None:
+        while len(_steppers) >= 4:  # one bank in use, a few more in tests and calibration
+            _steppers.pop(next(iter(_steppers)))
+        entry = (bank.items, lru_cache(maxsize=STEP_CACHE_SIZE)(partial(engine.step, bank.items)))
+        _steppers[id(bank.items)] = entry
+    return entry[1](tuple(answers), seed)
+
+
 def progress(journey: Journey, bank: Bank) -> Progress:
-    items = bank.items
-    answers = engine_answers(journey, bank)
-    next_item = engine.next_item(items, answers, journey.seed)
+    now = step(bank, engine_answers(journey, bank), journey.seed)
     return Progress(
         answers=tuple(journey.answers),
-        next_item=next_item,
-        expected_total=engine.expected_length(items, answers),
+        next_item=now.next_item,
+        expected_total=now.expected_length,
         offer_help=(
-            next_item is not None
-            and journey.help_offered_at is None
-            and engine.should_offer_help(items, answers)
+            now.next_item is not None and journey.help_offered_at is None and now.struggles
         ),
     )
 

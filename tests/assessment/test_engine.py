@@ -531,6 +531,24 @@ def test_expected_length_bounds() -> None:
     assert expected_length(BANK, answers) == len(answers)
 
 
+def test_step_gives_what_the_three_functions_give() -> None:
+    """One step (the posterior computed once) equals next_item, expected_length and
+    should_offer_help called one by one, all along simulated tests."""
+    rng = random.Random(77)
+    checked = 0
+    for k in range(12):
+        answers = simulate(person(rng), f"p{k}", rng)
+        for n in range(len(answers) + 1):
+            so_far = answers[:n]
+            step = engine.step(BANK, so_far, f"p{k}")
+            assert step.next_item == next_item(BANK, so_far, f"p{k}")
+            assert step.finished == (n == len(answers))
+            assert step.expected_length == expected_length(BANK, so_far)
+            assert step.struggles == should_offer_help(BANK, so_far)
+            checked += 1
+    assert checked > 100
+
+
 def test_expected_length_follows_the_rule() -> None:
     """People whose decisions are clear are told fewer questions than people at the cut."""
     f = first_of(FOUNDATION, 12)

@@ -150,3 +150,29 @@ def test_answers_to_items_removed_from_the_bank_are_set_aside(db: Session, bank:
     db.commit()
     assert service.engine_answers(journey, bank) == []
     assert service.progress(journey, bank).next_item is not None
+
+
+def test_remembered_steps_follow_every_change_of_answers(db: Session, bank: Bank) -> None:
+    """The progress comes from remembered steps, yet always equals the engine's own answer:
+    after a new answer, after an earlier answer changed, and for a bank of another version."""
+
+    def fresh(journey: Journey, of: Bank) -> engine.Step:
+        return engine.step(of.items, service.engine_answers(journey, of), journey.seed)
+
+    journey = service.start(db, bank, SECRET, "fr")
+    first = answer_current(db, journey, bank)
+    for _ in range(3):
+        answer_current(db, journey, bank)
+    before = service.progress(journey, bank)
+    assert (before.next_item, before.expected_total) == (
+        fresh(journey, bank).next_item,
+        fresh(journey, bank).expected_length,
+    )
+    service.record_answer(db, journey, bank, first, wrong_answer(bank.get(first)))
+    after = service.progress(journey, bank)
+    assert after.next_item == fresh(journey, bank).next_item
+    assert after.expected_total == fresh(journey, bank).expected_length
+    assert (after.next_item, after.expected_total) != (before.next_item, before.expected_total)
+    smaller = Bank(tuple(i for i in bank.items if i.id != after.next_item.id), "other")
+    assert service.progress(journey, smaller).next_item == fresh(journey, smaller).next_item
+    assert service.progress(journey, smaller).next_item != after.next_item
