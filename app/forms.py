@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
+from babel.support import Translations
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, ValidationError
 
 from . import return_code
@@ -18,7 +22,22 @@ from .assessment.service import MAX_RESPONSE_LENGTH
 MAX_TYPED_ANSWER = MAX_RESPONSE_LENGTH
 
 
-class ReturnCodeForm(FlaskForm):
+@lru_cache(maxsize=8)
+def wtforms_messages(locale: str) -> Translations:
+    """WTForms' own messages in this language, read from disk once per process."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class Form(FlaskForm):
+    """Every form of the site: Flask-WTF's CSRF token, and WTForms' messages in the person's
+    language from a catalogue kept in memory (Flask-WTF would read it again on every request)."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> Translations:
+            return wtforms_messages(str(get_locale() or "fr"))
+
+
+class ReturnCodeForm(Form):
     #: Where to go once the code is found (a page of this site), if not the test.
     suite = HiddenField()
     code = StringField(
@@ -36,7 +55,7 @@ class ReturnCodeForm(FlaskForm):
         field.data = digits
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only its CSRF token: for buttons that start or finish something."""
 
 
@@ -44,7 +63,7 @@ class EmptyForm(FlaskForm):
 DONT_KNOW_BUTTON = "je_ne_sais_pas"
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """One answer to one question; the fields used depend on the item's kind."""
 
     item_id = HiddenField()

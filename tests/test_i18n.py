@@ -8,8 +8,10 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
 
+from app.forms import EmptyForm
 from app.i18n import LOCALE_COOKIE, safe_next
 
 from .conftest import get_page
@@ -120,3 +122,20 @@ def test_test_items_are_shown_in_the_persons_language(client: FlaskClient, local
     for item in load_bank():
         page = get_page(client, f"/_test/question/{item.id}", locale).get_data(as_text=True)
         assert h1_of(page) and h1_of(page) != " ".join(item.text.split()), item.id
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [("fr", "Ce champ est requis."), ("en", "This field is required."), ("ar", "هذا الحقل مطلوب.")],
+)
+def test_form_library_messages_are_in_the_page_language(
+    app: Flask, locale: str, message: str
+) -> None:
+    """WTForms' own messages come from a catalogue kept in memory: each language its own,
+    whichever language asked first."""
+    for first in (*TRANSLATED, "fr"):
+        with app.test_request_context("/", headers={"Accept-Language": first}):
+            EmptyForm().meta.get_translations(EmptyForm()).gettext("This field is required.")
+    with app.test_request_context("/", headers={"Accept-Language": locale}):
+        form = EmptyForm()
+        assert form.meta.get_translations(form).gettext("This field is required.") == message
