@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import return_code
@@ -63,7 +64,10 @@ def current_journey() -> Journey | None:
     journey_id = session.get(SESSION_KEY)
     if not isinstance(journey_id, int):
         return None
-    return db.session.get(Journey, journey_id)
+    # One query: nearly every page needs the result, and the test pages the answers.
+    return db.session.get(
+        Journey, journey_id, options=(joinedload(Journey.result), joinedload(Journey.answers))
+    )
 
 
 def remember(journey: Journey) -> None:
