@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -42,6 +43,14 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+#: Requests to be contacted still waiting for their organisation's answer (the life of a
+#: request: app/staff/requests.py).
+OPEN_REQUEST_STATUSES = ("new", "in-progress")
+_OPEN_REQUEST = text(
+    "status IN (" + ", ".join(f"'{status}'" for status in OPEN_REQUEST_STATUSES) + ")"
+)
 
 
 def new_ref() -> str:
@@ -284,7 +293,21 @@ class ContactRequest(Base):
     """A person's request to be contacted by an organisation."""
 
     __tablename__ = "contact_request"
-    __table_args__ = (Index("ix_contact_request_queue", "organisation_id", "status", "created_at"),)
+    __table_args__ = (
+        # The open requests of an organisation, oldest first: the staff queue. Open requests
+        # expire after a month, so this index stays small however many requests are kept.
+        Index(
+            "ix_contact_request_open",
+            "organisation_id",
+            "created_at",
+            "id",
+            postgresql_where=_OPEN_REQUEST,
+            sqlite_where=_OPEN_REQUEST,
+        ),
+        # The requests of one status, last closed first (done, cancelled, expired), and how
+        # many there are of each.
+        Index("ix_contact_request_status", "organisation_id", "status", "closed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     journey_id: Mapped[int] = mapped_column(

@@ -17,7 +17,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from ..models import Consent, ContactRequest, Journey, Organisation, StaffUser
+from ..models import (
+    OPEN_REQUEST_STATUSES,
+    Consent,
+    ContactRequest,
+    Journey,
+    Organisation,
+    StaffUser,
+)
 from . import add_months, as_utc, utc
 
 __all__ = [
@@ -40,7 +47,7 @@ PURPOSES = ("share-results", "contact")
 DURATIONS_MONTHS = (1, 6, 12)
 MAX_PER_PAGE = 100
 #: Requests still waiting for an answer (see app/staff/requests.py).
-OPEN_STATUSES = ("new", "in-progress")
+OPEN_STATUSES = OPEN_REQUEST_STATUSES
 
 
 class NotVisible(LookupError):

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import ContactRequest, Journey, Organisation, StaffUser
+from ..models import OPEN_REQUEST_STATUSES, ContactRequest, Journey, Organisation, StaffUser
 from ..return_code import LOCAL_DIGITS
 from . import N_, FormError, as_utc, clean_form_key, utc
 from .consent import MAX_PER_PAGE, NotVisible, grant_pending
@@ -56,7 +56,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 HALVES = ("am", "pm")
 SLOTS = tuple(f"{day}-{half}" for day in DAYS for half in HALVES)
 STATUSES = ("new", "in-progress", "done", "cancelled", "expired")
-OPEN_STATUSES = ("new", "in-progress")
+OPEN_STATUSES = OPEN_REQUEST_STATUSES
 CLOSED_STATUSES = ("done", "cancelled", "expired")
 FLAG_AFTER_DAYS = 10
 EXPIRE_AFTER_DAYS = 30
