@@ -37,7 +37,7 @@ STAFF_PASSWORD = "un mot de passe assez long"
 GUNICORN_SETTINGS = (
     "--worker-class", "gthread", "--workers", "2", "--threads", "4",
     "--timeout", "30", "--graceful-timeout", "30", "--keep-alive", "5",
-    "--max-requests", "5000", "--max-requests-jitter", "500",
+    "--max-requests", "50000", "--max-requests-jitter", "5000",
     "--forwarded-allow-ips", "127.0.0.1",
 )  # fmt: skip
 
