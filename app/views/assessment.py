@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -60,14 +61,20 @@ def secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+#: A journey with its result and answers, in one query: nearly every page needs the result,
+#: and the test pages the answers. Built once: SQLAlchemy then skips rebuilding it per request.
+JOURNEY = (
+    select(Journey)
+    .options(joinedload(Journey.result), joinedload(Journey.answers))
+    .where(Journey.id == bindparam("journey_id"))
+)
+
+
 def current_journey() -> Journey | None:
     journey_id = session.get(SESSION_KEY)
     if not isinstance(journey_id, int):
         return None
-    # One query: nearly every page needs the result, and the test pages the answers.
-    return db.session.get(
-        Journey, journey_id, options=(joinedload(Journey.result), joinedload(Journey.answers))
-    )
+    return db.session.execute(JOURNEY, {"journey_id": journey_id}).unique().scalar_one_or_none()
 
 
 def remember(journey: Journey) -> None:
