@@ -10,6 +10,7 @@ a given bank, answers and seed is remembered, never stored).
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -97,16 +98,20 @@ STEP_CACHE_SIZE = 4096
 _Stepper = Callable[[tuple[tuple[str, bool | None], ...], int], engine.Step[Item]]
 #: id(bank.items) -> (those items, their stepper); holding the items keeps the id theirs.
 _steppers: dict[int, tuple[tuple[Item, ...], _Stepper]] = {}
+_steppers_lock = threading.Lock()
 
 
 def step(bank: Bank, answers: Sequence[tuple[str, bool | None]], seed: int) -> engine.Step[Item]:
     """engine.step for this bank, remembered for the last :data:`STEP_CACHE_SIZE` tests."""
     entry = _steppers.get(id(bank.items))
     if entry is None:
-        while len(_steppers) >= 4:  # one bank in use, a few more in tests and calibration
-            _steppers.pop(next(iter(_steppers)))
-        entry = (bank.items, lru_cache(maxsize=STEP_CACHE_SIZE)(partial(engine.step, bank.items)))
-        _steppers[id(bank.items)] = entry
+        with _steppers_lock:
+            entry = _steppers.get(id(bank.items))
+            if entry is None:
+                while len(_steppers) >= 4:  # one bank in use, a few more in tests
+                    _steppers.pop(next(iter(_steppers)))
+                stepper = lru_cache(maxsize=STEP_CACHE_SIZE)(partial(engine.step, bank.items))
+                entry = _steppers[id(bank.items)] = (bank.items, stepper)
     return entry[1](tuple(answers), seed)
 
 
