@@ -10,10 +10,15 @@ request one of those people's cookies) loads, at 10, 50 and 200 connections:
 * a realistic mix: home, question page, re-posting the same answer (CSRF token included),
   results, place search, the staff queue;
 * the question page alone (a person mid-test, GET /test/question/N);
-* a minimal Flask "hello" app under the same gunicorn settings, in the same run.
+* a minimal Flask "hello" app under the same gunicorn settings, in the same run;
 
-Run: ``.venv/bin/python -m bench.load`` (writes docs/load-benchmark.md; about 3 minutes).
-Options: ``--duration`` (seconds per level, default 15), ``--postgres URL``, ``--out``.
+then the same 50 connections at half load (each pausing between requests). For every level it
+records the CPU each process used (/proc), and it times the parts of one question page inside
+the app (Flask's test client) and the engine's step.
+
+Run: ``.venv/bin/python -m bench.load`` (writes docs/load-benchmark.md; about 4 minutes).
+Options: ``--duration`` (seconds per level, default 15), ``--postgres URL``, ``--out``,
+``--clients`` and ``--targets`` (a partial run).
 """
 
 from __future__ import annotations
