@@ -24,15 +24,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import platform
 import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +55,7 @@ from app.places.schema import (
     fold,
 )
 from app.places.search import SearchFilters, search_places
+from bench.common import DEFAULT_POSTGRES, machine, postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "places-benchmark.md"
@@ -66,9 +64,6 @@ DEFAULT_PLACES = 20_000
 DEFAULT_QUERIES = 200
 WARM_UP = 20
 CHANGED = 1_000
-DEFAULT_POSTGRES = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PASS_VALUE = (
     "Accepte le Pass numérique : Il est possible d'utiliser un Pass numérique pour accéder au lieu"
 )
@@ -354,20 +349,6 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'places.sqlite3'}"
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"repere_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def postgres_reachable(admin_url: str) -> str | None:
     """None when the server answers, else why not."""
     try:
@@ -401,26 +382,12 @@ def _stats(values: Sequence[float]) -> str:
     )
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()} (sqlite3 module {sqlite3.sqlite_version})"
-    )
-
-
 def report(runs: Sequence[Run], args: argparse.Namespace, skipped: str | None) -> str:
     out = [
         "# Places: import and search benchmark",
         "",
-        f"Written by `bench/places.py` on {date.today().isoformat()}. Machine: {machine()}.",
+        f"Written by `bench/places.py` on {date.today().isoformat()}. "
+        f"Machine: {machine()} (sqlite3 module {sqlite3.sqlite_version}).",
         "",
         "## Method",
         "",
