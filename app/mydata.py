@@ -38,9 +38,9 @@ from .models import (
     StaffUser,
     StepDone,
 )
-from .staff import add_months, as_utc, utc
 from .staff.access import accesses_to
 from .staff.requests import OPEN_STATUSES, expire_and_erase
+from .times import add_months, as_utc, utc
 
 __all__ = ["PurgeReport", "collect", "erase", "purge"]
 

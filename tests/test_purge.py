@@ -13,7 +13,7 @@ from app.config import load_config
 from app.extensions import db
 from app.models import AccessRecord, Consent, ContactRequest, DetachedAnswer, Person
 from app.mydata import purge
-from app.staff import add_months
+from app.times import add_months
 
 from .conftest import make_test_app
 from .flow import ask_to_be_contacted, make_organisation, share_results, take_test

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import return_code
-from ..models import Answer, Person, Result, utcnow
+from ..models import Answer, Person, Result
+from ..times import utcnow
 from . import engine
 from .bank import DONT_KNOW, Bank, Item, is_correct
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AccessRecord, Organisation, Person, StaffUser
-from . import utc
+from ..times import utc
 
 __all__ = ["WHAT", "accesses_to", "record_access"]
 

@@ -25,7 +25,7 @@ from ..models import (
     Person,
     StaffUser,
 )
-from . import add_months, as_utc, utc
+from ..times import add_months, as_utc, utc
 
 __all__ = [
     "CONSENT_TEXT_VERSION",

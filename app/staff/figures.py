@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..assessment.bank import SCORED_DOMAINS
 from ..models import Consent, ContactRequest, Organisation, Person, Result, StaffRecord
-from . import PARIS, add_months, as_utc, utc
+from ..times import PARIS, add_months, as_utc, utc
 
 __all__ = ["BANDS", "CSV_HEADER", "MonthFigures", "figures_csv", "monthly_figures"]
 

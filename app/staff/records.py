@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Organisation, Person, Place, StaffRecord, StaffUser
-from . import N_, FormError, clean_form_key, local_today, utc
+from ..times import local_today, utc
+from . import N_, FormError, clean_form_key
 from .consent import visible_person
 
 __all__ = [

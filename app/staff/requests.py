@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import OPEN_REQUEST_STATUSES, ContactRequest, Organisation, Person, StaffUser
 from ..return_code import LOCAL_DIGITS
-from . import N_, FormError, as_utc, clean_form_key, utc
+from ..times import as_utc, utc
+from . import N_, FormError, clean_form_key
 from .consent import MAX_PER_PAGE, NotVisible, grant_pending
 
 __all__ = [

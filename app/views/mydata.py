@@ -26,8 +26,8 @@ from ..extensions import db
 from ..forms import EmptyForm, ReturnCodeForm
 from ..journeys import load_journeys
 from ..models import Person
-from ..models import utcnow as now
 from ..pages import not_a_page, page_examples
+from ..times import utcnow as now
 from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_person
 
 bp = Blueprint("mydata", __name__)

@@ -18,9 +18,9 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import Organisation
-from ..models import utcnow as now
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
+from ..times import utcnow as now
 from .assessment import current_person, remember
 
 bp = Blueprint("sharing", __name__)

@@ -34,9 +34,9 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import ContactRequest, Organisation, Place, StaffUser
-from ..models import utcnow as now
 from ..pages import FromState, not_a_page, page_examples
 from ..staff import access, accounts, consent, figures, records, requests
+from ..times import utcnow as now
 from .assessment import BANDS, DOMAIN_NAMES, remember
 
 bp = Blueprint("staff", __name__, url_prefix="/pro")

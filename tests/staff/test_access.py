@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.models import AccessRecord
-from app.staff import access, as_utc
+from app.staff import access
 from app.staff.access import accesses_to, record_access
+from app.times import as_utc
 
 from . import NOW, add_journey, add_organisation, add_staff, new_session, postgres_database
 

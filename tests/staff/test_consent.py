@@ -10,7 +10,6 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Consent, Organisation, Person
-from app.staff import PARIS, add_months
 from app.staff.consent import (
     CONSENT_TEXT_VERSION,
     NotVisible,
@@ -23,6 +22,7 @@ from app.staff.consent import (
     withdraw,
 )
 from app.staff.requests import create_request
+from app.times import PARIS, add_months
 
 from . import NOW, add_journey, add_organisation, add_staff, new_session
 

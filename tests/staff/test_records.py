@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Organisation, Person, StaffRecord, StaffUser
-from app.staff import PARIS
 from app.staff.consent import NotVisible, active_consents, grant, withdraw
 from app.staff.records import (
     MAX_NOTE_LENGTH,
@@ -24,6 +23,7 @@ from app.staff.records import (
     records_about,
     records_for,
 )
+from app.times import PARIS
 
 from . import NOW, add_journey, add_organisation, add_place, add_staff, new_session
 

@@ -11,7 +11,6 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Consent, ContactRequest, Organisation, Person
-from app.staff import add_months, as_utc
 from app.staff.consent import NotVisible, visible_person
 from app.staff.requests import (
     SLOTS,
@@ -25,6 +24,7 @@ from app.staff.requests import (
     requests_of,
     set_status,
 )
+from app.times import add_months, as_utc
 
 from . import NOW, add_journey, add_organisation, add_staff, new_session
 
