@@ -5,7 +5,9 @@ the default is one line of text. Each request writes one record on the ``repere.
 logger: method, the route it matched (its pattern, ``/pro/personnes/<int:journey_id>``, never
 the ids, codes or words of the real address; ``-`` for an address that matched no route),
 status, duration in milliseconds and response size. No client address, no query string, no
-cookie, no form data: the app logs none of them anywhere.
+cookie, no form data: the app logs none of them anywhere. The libraries' messages pass
+through ``redact`` on the way out (Flask-Limiter, for one, names the client's address when
+a limit is reached).
 
 Outside tests, ``init_app`` gives the root logger one handler on standard error (replaced,
 not added, when a second app is made in the same process), so that warnings of the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -30,6 +33,39 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "asctime",
     "taskName",
 }
+
+
+REDACTED = "[retiré]"
+_EMAIL = re.compile(r"[^\s@<>()\[\]'\",;:]+@[^\s@<>()\[\]'\",;:]+")
+#: 6 digits or more, maybe split by spaces, dots or dashes: a code, a phone number.
+_DIGITS = re.compile(r"\+?\d(?:[\s.\-]?\d){5,}")
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])")
+_IPV6 = re.compile(
+    r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}"
+    r"|[0-9A-Fa-f:]*::[0-9A-Fa-f:]*[0-9A-Fa-f])(?![\w:])"
+)
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*", re.DOTALL)
+
+
+def redact(text: Any) -> Any:
+    """``text`` without e-mail or IP addresses, long runs of digits, or SQL parameters."""
+    if not isinstance(text, str):
+        return text
+    text = _SQL_PARAMETERS.sub("[parameters: " + REDACTED + "] ", text)
+    text = _EMAIL.sub(REDACTED, text)
+    text = _IPV6.sub(REDACTED, _IPV4.sub(REDACTED, text))
+    return _DIGITS.sub(REDACTED, text)
+
+
+class Redact(logging.Filter):
+    """Rewrites each record's message through ``redact`` before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,6 +96,7 @@ def make_handler(log_format: str) -> logging.Handler:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(Redact())
     handler._repere = True  # type: ignore[attr-defined]
     return handler
 

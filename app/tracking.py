@@ -9,9 +9,9 @@ after ``scrub`` has rebuilt the event from a short list of safe parts:
 - kept: the exception's type, where it happened (file, function, line, the line of code),
   the route's pattern (``/pro/personnes/<int:journey_id>``) and the method, the level, the
   release and environment, the server's name;
-- cut out of the exception's message and of log messages: anything that looks like an
-  e-mail address or a run of 6 digits or more (codes to come back, phone numbers), and the
-  parameters SQLAlchemy adds to database errors;
+- cut out of the exception's message and of log messages (``app.logs.redact``): anything
+  that looks like an e-mail address, an IP address or a run of 6 digits or more (codes to
+  come back, phone numbers), and the parameters SQLAlchemy adds to database errors;
 - never sent: local variables, the request's body, query string, cookies and headers, the
   client's address, the user, breadcrumbs (earlier log lines), extra data.
 
@@ -22,28 +22,13 @@ tracing): ``scrub`` does not rely on them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Flask, has_request_context, request
 
-from .logs import route_of_request
+from .logs import redact, route_of_request
 
-REDACTED = "[retiré]"
-_EMAIL = re.compile(r"[^\s@<>()\[\]'\",;:]+@[^\s@<>()\[\]'\",;:]+")
-#: 6 digits or more, maybe split by spaces, dots or dashes: a code, a phone number.
-_DIGITS = re.compile(r"\+?\d(?:[\s.\-]?\d){5,}")
-_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*", re.DOTALL)
 _FRAME_KEYS = ("filename", "abs_path", "function", "module", "lineno", "in_app", "context_line")
-
-
-def redact(text: Any) -> Any:
-    """``text`` without e-mail addresses, long runs of digits or SQL parameters."""
-    if not isinstance(text, str):
-        return text
-    text = _SQL_PARAMETERS.sub("[parameters: " + REDACTED + "] ", text)
-    text = _EMAIL.sub(REDACTED, text)
-    return _DIGITS.sub(REDACTED, text)
 
 
 def _frames(stacktrace: Any) -> dict[str, Any] | None:

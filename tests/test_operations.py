@@ -16,9 +16,9 @@ from sqlalchemy import create_engine
 
 from app.assessment.bank import load_bank
 from app.extensions import limiter
-from app.logs import REQUEST_LOGGER, JsonFormatter, make_handler
+from app.logs import REQUEST_LOGGER, JsonFormatter, make_handler, redact
 from app.pages import iter_pages
-from app.tracking import redact, scrub
+from app.tracking import scrub
 
 from .conftest import make_test_app
 from .flow import (
@@ -157,6 +157,7 @@ def test_json_log_lines_are_one_object_each() -> None:
     log.propagate = False
     try:
         log.warning("GET %s 200", "/", extra={"method": "GET", "status": 200, "duration_ms": 1.5})
+        log.warning("limit exceeded (%s) for %s", "203.0.113.9", EMAIL)
         try:
             raise ValueError("boom\non two lines")
         except ValueError:
@@ -164,8 +165,9 @@ def test_json_log_lines_are_one_object_each() -> None:
     finally:
         log.removeHandler(handler)
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 2
-    first, second = (json.loads(line) for line in lines)
+    assert len(lines) == 3
+    first, cleaned, second = (json.loads(line) for line in lines)
+    assert cleaned["message"] == "limit exceeded ([retiré]) for [retiré]"
     assert first["message"] == "GET / 200" and first["status"] == 200
     assert first["duration_ms"] == 1.5 and first["level"] == "WARNING"
     assert "ValueError" in second["exception"]
