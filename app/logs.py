@@ -2,7 +2,7 @@
 
 ``LOG_FORMAT=json`` writes each record as one JSON object per line (for a log collector);
 the default is one line of text. Each request writes one record on the ``repere.request``
-logger: method, the route it matched (its pattern, ``/pro/personnes/<int:journey_id>``, never
+logger: method, the route it matched (its pattern, ``/pro/personnes/<int:person_id>``, never
 the ids, codes or words of the real address; ``-`` for an address that matched no route),
 status, duration in milliseconds and response size. No client address, no query string, no
 cookie, no form data: the app logs none of them anywhere. The libraries' messages pass

@@ -7,7 +7,7 @@ exception that gives the 500 page, an ``ERROR`` log record) is sent to that Sent
 after ``scrub`` has rebuilt the event from a short list of safe parts:
 
 - kept: the exception's type, where it happened (file, function, line, the line of code),
-  the route's pattern (``/pro/personnes/<int:journey_id>``) and the method, the level, the
+  the route's pattern (``/pro/personnes/<int:person_id>``) and the method, the level, the
   release and environment, the server's name;
 - cut out of the exception's message and of log messages (``app.logs.redact``): anything
   that looks like an e-mail address, an IP address or a run of 6 digits or more (codes to

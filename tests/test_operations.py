@@ -121,7 +121,7 @@ def test_one_log_line_per_request_with_no_personal_data(
     organisation = make_organisation(app)
     person = app.test_client()
     take_test(person, load_bank())
-    journey_id = share_results(person, organisation)
+    person_id = share_results(person, organisation)
     ask_to_be_contacted(person, organisation)
     code = re.search(r'<p class="code">([\d ]+)</p>', person.get("/resultats").get_data(True))
     assert code
@@ -132,20 +132,20 @@ def test_one_log_line_per_request_with_no_personal_data(
     assert back.status_code == 303
     staff = app.test_client()
     assert sign_in(staff, make_staff(app, organisation.id)) == 303
-    staff.get(f"/pro/personnes/{journey_id}")
+    staff.get(f"/pro/personnes/{person_id}")
     staff.get("/une/adresse/inconnue/0612345678")
 
     lines = [r for r in caplog.records if r.name == REQUEST_LOGGER]
     routes = [(r.method, r.route, r.status) for r in lines]  # type: ignore[attr-defined]
     assert ("POST", "/revenir", 303) in routes
-    assert ("GET", "/pro/personnes/<int:journey_id>", 200) in routes
+    assert ("GET", "/pro/personnes/<int:person_id>", 200) in routes
     assert ("GET", "-", 404) in routes
     assert all(isinstance(r.duration_ms, float) for r in lines)  # type: ignore[attr-defined]
     formatter = JsonFormatter()
     written = "\n".join(formatter.format(r) for r in lines)
     for secret in (code.group(1), code.group(1).replace(" ", ""), PHONE, EMAIL, "0612345678"):
         assert secret not in written
-    assert not re.search(rf"/{journey_id}\b", written), "a person's number is in the log"
+    assert not re.search(rf"/{person_id}\b", written), "a person's number is in the log"
 
 
 def test_json_log_lines_are_one_object_each() -> None:
