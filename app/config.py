@@ -27,6 +27,11 @@ OVERALL = "500/hour"
 RETENTION_INACTIVE_MONTHS = 12
 RETENTION_CONSENT_DAYS_AFTER_END = 0
 RETENTION_ACCESS_RECORD_YEARS = 3
+#: Kept by the jobs of docs/deploy.md, not by the app: database dumps (the nightly backup
+#: deletes older ones) and the web server's logs (logrotate). Shown on the privacy notice;
+#: tests/test_schedule.py checks that the guide's jobs keep them this long.
+RETENTION_BACKUP_DAYS = 14
+RETENTION_SERVER_LOG_DAYS = 14
 
 #: Seconds a request waits at most for Redis (rate limits) before counting in memory.
 RATELIMIT_STORAGE_TIMEOUT = 0.5
@@ -144,6 +149,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         ),
         "RETENTION_CONSENT_DAYS_AFTER_END": RETENTION_CONSENT_DAYS_AFTER_END,
         "RETENTION_ACCESS_RECORD_YEARS": RETENTION_ACCESS_RECORD_YEARS,
+        "RETENTION_BACKUP_DAYS": RETENTION_BACKUP_DAYS,
+        "RETENTION_SERVER_LOG_DAYS": RETENTION_SERVER_LOG_DAYS,
         # Logs (app/logs.py): one line per request, "text" or "json"; never personal data.
         "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("text", "json")),
         "LOG_LEVEL": _choice(env, "LOG_LEVEL", ("INFO", "WARNING", "ERROR", "DEBUG")),
