@@ -40,7 +40,7 @@ test-sqlite: $(VENV)/.installed node_modules/.installed translations
 	$(BIN)/python -m pytest
 
 ## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests left out; two gunicorn servers
-## also share the database and Redis (TEST_REDIS_URL) there (tests/test_two_servers.py).
+## also share the database and a Redis of their own there (tests/test_two_servers.py).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(VENV)/.installed translations
 	@if $(BIN)/python -m tests.databases check '$(TEST_POSTGRES_URL)'; then \
