@@ -268,12 +268,17 @@ def test_figures_and_csv_have_no_personal_data(fresh: Flask) -> None:
     csv = client.get("/pro/chiffres.csv")
     assert csv.mimetype == "text/csv" and csv.headers["Cache-Control"] == "no-store"
     header, *rows = csv.get_data(as_text=True).strip().splitlines()
-    assert header.startswith("mois,")
+    assert header.startswith("\ufeffmois;")
     assert rows and ids["request"]
     for row in rows:  # a month, then numbers only: nobody can be recognised
-        month, *numbers = row.split(",")
+        month, *numbers = row.split(";")
         assert re.fullmatch(r"\d{4}-\d{2}", month)
-        assert all(re.fullmatch(r"\d+(\.\d+)?|", value) for value in numbers), row
+        assert all(re.fullmatch(r"\d+(,\d+)?|", value) for value in numbers), row
+    ods = client.get("/pro/chiffres.ods")
+    assert ods.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
+    assert ods.headers["Cache-Control"] == "no-store"
+    assert ods.get_data().startswith(b"PK") and b"opendocument.spreadsheet" in ods.get_data()[:120]
+    assert "chiffres.ods" in client.get("/pro/chiffres").get_data(as_text=True)
 
 
 def test_only_administrators_manage_accounts(fresh: Flask) -> None:

@@ -408,8 +408,22 @@ def figures_csv() -> Response:
     months = figures.monthly_figures(db.session, organisation=g.staff.organisation, now=now())
     return Response(
         figures.figures_csv(months),
-        mimetype="text/csv",
+        mimetype="text/csv",  # UTF-8, with a byte-order mark for Excel
         headers={"Content-Disposition": 'attachment; filename="repere-chiffres.csv"'},
+    )
+
+
+@bp.route("/chiffres.ods")
+@not_a_page
+@staff_only
+def figures_ods() -> Response:
+    if g.staff.organisation is None:
+        abort(404)
+    months = figures.monthly_figures(db.session, organisation=g.staff.organisation, now=now())
+    return Response(
+        figures.figures_ods(months),
+        mimetype=figures.ODS_MIMETYPE,
+        headers={"Content-Disposition": 'attachment; filename="repere-chiffres.ods"'},
     )
 
 
