@@ -6,12 +6,14 @@ once from « Mon espace ».
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ContactRequestForm, EmptyForm, ShareForm
-from ..models import Organisation
+from ..models import Organisation, Person
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
 from ..times import utcnow as now
@@ -100,25 +102,30 @@ def my_space() -> str:
     )
 
 
-@bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
-def withdraw(consent_id: int) -> Response:
+def _in_my_space(change: Callable[[Person], object]) -> Response:
+    """Make a change the person asked for in « Mon espace », then show it there; anything
+    that is not theirs (or no person in this browser) is not found."""
     person = current_person()
     if person is None:
         abort(404)
     try:
-        consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
+        change(person)
     except consent.NotVisible:
         abort(404)
     return redirect(url_for("sharing.my_space"), code=303)
+
+
+@bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
+def withdraw(consent_id: int) -> Response:
+    return _in_my_space(
+        lambda person: consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
+    )
 
 
 @bp.route("/mon-espace/demandes/<int:request_id>/annuler", methods=["POST"])
 def cancel_request(request_id: int) -> Response:
-    person = current_person()
-    if person is None:
-        abort(404)
-    try:
-        requests.cancel_by_person(db.session, person=person, request_id=request_id, now=now())
-    except consent.NotVisible:
-        abort(404)
-    return redirect(url_for("sharing.my_space"), code=303)
+    return _in_my_space(
+        lambda person: requests.cancel_by_person(
+            db.session, person=person, request_id=request_id, now=now()
+        )
+    )
