@@ -22,10 +22,12 @@ node_modules/.installed: package.json package-lock.json
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
-## Install, migrate the database, load the demo places, serve http://127.0.0.1:5000
+## Install, migrate the database, load the demo places, make the recordings that are
+## missing or stale (nothing when all are up to date), serve http://127.0.0.1:5000
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) import-places app/content/places/lieux-demo.csv
+	$(FLASK) build-audio
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Every test: lint, then the whole suite on SQLite (unit, page gates, concurrency,
