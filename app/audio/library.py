@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -259,6 +260,10 @@ class _Sources:
         source = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
         return source, " + ".join(dict.fromkeys(made_with))
 
+    def forget(self, locale: str, piece: Piece) -> None:
+        """Free a piece's samples once no clip left needs them (a build holds few at once)."""
+        self._sounds.pop((locale, piece.key), None)
+
     def sound(self, locale: str, piece: Piece) -> np.ndarray:
         """The piece's samples at sound.SAMPLE_RATE, loudness not yet set."""
         cached = self._sounds.get((locale, piece.key))
@@ -318,59 +323,17 @@ def build(
     sources = _Sources(recordings_dir, speaker or default_speaker, report)
     old = read_manifest(folder)
     new: dict[tuple[str, str], Recording] = {}
+    clips = list(clips)
+    uses = Counter((clip.locale, piece.key) for clip in clips for piece in clip.pieces)
     for clip in clips:
-        where = (clip.locale, clip.key)
-        previous = old.get(where)
-        usable = (
-            previous
-            if previous is not None
-            and previous.text == clip.fingerprint
-            and (folder / previous.file).is_file()
-            else None
-        )
-        recipe = sources.describe(clip.locale, clip.pieces)
-        if recipe is None:
-            if usable is not None:
-                new[where] = usable
-                report.kept += 1
-            else:
-                report.missing.append((*where, str(sources.voice_problem(clip.locale))))
-            continue
-        source, made_with = recipe
-        if usable is not None and usable.source == source and not force:
-            new[where] = usable
-            report.kept += 1
-            continue
-        if dry_run:
-            why = (
-                "no recording yet"
-                if previous is None
-                else "its text changed"
-                if previous.text != clip.fingerprint
-                else "its file is missing"
-                if usable is None
-                else "made again by request"
-                if force
-                else "the voice, a human recording or the way recordings are made changed"
-            )
-            report.to_make.append(f"{clip.locale} {clip.key}: {why}")
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            recording = _make(clip, folder, sources, source, made_with)
-        except sound.SoundError as error:
-            if usable is not None:
-                new[where] = usable
-            report.missing.append((*where, str(error)))
-            continue
-        if recording.bytes > MAX_BYTES and clip.key.startswith("items/"):
-            report.warnings.append(
-                f"{clip.locale} {clip.key}: {recording.bytes} bytes ({recording.seconds:.0f} s),"
-                f" more than {MAX_BYTES} even at {sound.SILENCE_KBPS} kbit/s: shorten the text"
-            )
-        new[where] = recording
-        report.built.append(recording)
-    if sources.unavailable and sources._speaker is None:
+        recording = _recording_for(clip, old, folder, sources, force=force, dry_run=dry_run)
+        if recording is not None:
+            new[(clip.locale, clip.key)] = recording
+        for piece in clip.pieces:
+            uses[(clip.locale, piece.key)] -= 1
+            if not uses[(clip.locale, piece.key)]:
+                sources.forget(clip.locale, piece)
+    if sources.unavailable:
         report.warnings.append(f"no speech synthesis: {sources.unavailable}")
     if not dry_run and (new or folder.is_dir()):
         folder.mkdir(parents=True, exist_ok=True)
@@ -387,6 +350,68 @@ def build(
                     report.removed += 1
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _recording_for(
+    clip: Clip,
+    old: Mapping[tuple[str, str], Recording],
+    folder: Path,
+    sources: _Sources,
+    *,
+    force: bool,
+    dry_run: bool,
+) -> Recording | None:
+    """The clip's recording after this build: kept, made, or None; the report says which."""
+    report = sources.report
+    previous = old.get((clip.locale, clip.key))
+    usable = (
+        previous
+        if previous is not None
+        and previous.text == clip.fingerprint
+        and (folder / previous.file).is_file()
+        else None
+    )
+    recipe = sources.describe(clip.locale, clip.pieces)
+    if recipe is None:
+        if usable is None:
+            report.missing.append((clip.locale, clip.key, str(sources.voice_problem(clip.locale))))
+        else:
+            report.kept += 1
+        return usable
+    source, made_with = recipe
+    if usable is not None and usable.source == source and not force:
+        report.kept += 1
+        return usable
+    if dry_run:
+        why = (
+            "no recording yet"
+            if previous is None
+            else "its text changed"
+            if previous.text != clip.fingerprint
+            else "its file is missing"
+            if usable is None
+            else "made again by request"
+            if force
+            else "the voice, a human recording or the way recordings are made changed"
+        )
+        report.to_make.append(f"{clip.locale} {clip.key}: {why}")
+        return usable
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        recording = _make(clip, folder, sources, source, made_with)
+    except sound.SoundError as error:
+        if usable is None:
+            report.missing.append((clip.locale, clip.key, str(error)))
+        else:
+            report.warnings.append(f"{clip.locale} {clip.key}: {error}; the last one is kept")
+        return usable
+    if recording.bytes > MAX_BYTES and clip.key.startswith("items/"):
+        report.warnings.append(
+            f"{clip.locale} {clip.key}: {recording.bytes} bytes ({recording.seconds:.0f} s), "
+            f"more than {MAX_BYTES} even at {sound.SILENCE_KBPS} kbit/s: shorten the text"
+        )
+    report.built.append(recording)
+    return recording
 
 
 def _make(clip: Clip, folder: Path, sources: _Sources, source: str, made_with: str) -> Recording:
