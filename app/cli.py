@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO
 
@@ -240,6 +241,13 @@ def purge_command(now_text: str | None) -> None:
 @click.option("--check", is_flag=True, help="Make nothing: list what is missing or stale.")
 @click.option("--force", is_flag=True, help="Make every recording again.")
 @click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="the processors, at most 4",
+    help="Processes that make recordings at once.",
+)
+@click.option(
     "--script",
     "script_locale",
     metavar="LANGUAGE",
@@ -247,7 +255,7 @@ def purge_command(now_text: str | None) -> None:
     help="Print what to record in LANGUAGE (fr, en, ar) for human voices, and stop.",
 )
 @with_appcontext
-def build_audio_command(check: bool, force: bool, script_locale: str | None) -> None:
+def build_audio_command(check: bool, force: bool, jobs: int, script_locale: str | None) -> None:
     """Make the recordings read aloud (every question, the pages, the results) that are
     missing or stale, into AUDIO_DIR. Human recordings in RECORDINGS_DIR win over eSpeak NG.
 
@@ -287,6 +295,7 @@ def build_audio_command(check: bool, force: bool, script_locale: str | None) -> 
         Path(config["RECORDINGS_DIR"]),
         force=force,
         dry_run=check,
+        jobs_count=jobs,
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -23,7 +23,7 @@ TRANSLATIONS = PROJECT_ROOT / "translations"
 def test_recordings() -> BuildReport:
     """Make the site's recordings that are missing or stale in TEST_AUDIO_DIR (once per run)."""
     clips = site_clips(load_bank(), LOCALES, TRANSLATIONS)
-    return build(clips, TEST_AUDIO_DIR, DEFAULT_RECORDINGS)
+    return build(clips, TEST_AUDIO_DIR, DEFAULT_RECORDINGS, jobs_count=2)
 
 
 def audio_dir() -> Path:

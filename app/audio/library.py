@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import sound
+from .pronounce import Pronunciation, pronunciation
 from .scripts import Clip, Piece
 from .speech import Speaker, SpeechUnavailable, Voice
 
@@ -66,7 +67,7 @@ def _method() -> str:
     """The code that makes recordings: when it changes (pauses, loudness, encoding), every
     recording is made again."""
     digest = hashlib.sha256()
-    for name in ("library.py", "sound.py", "speech.py"):
+    for name in ("library.py", "pronounce.py", "sound.py", "speech.py"):
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -206,6 +207,12 @@ class _Sources:
                 self._voices[locale] = None
         return self._voices[locale]
 
+    def pronunciation(self, locale: str) -> Pronunciation:
+        reading = pronunciation(locale)
+        if reading.problem:
+            self.warn(f"{locale}: {reading.problem}")
+        return reading
+
     def human(self, locale: str, piece: Piece) -> Path | None:
         """The human recording of this piece, if there is one that can be read."""
         if (locale, piece.key) in self._human:
@@ -255,13 +262,16 @@ class _Sources:
             speaker = self.speaker()
             assert speaker is not None
             voice = VOICES[locale]
-            recipe.append(["espeak-ng", speaker.version, voice.name, voice.rate, piece.text])
+            reading = self.pronunciation(locale).label
+            recipe.append(
+                ["espeak-ng", speaker.version, voice.name, voice.rate, reading, piece.text]
+            )
             made_with.append(f"eSpeak NG {speaker.version} ({voice.name}, {voice.rate})")
         source = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
         return source, " + ".join(dict.fromkeys(made_with))
 
     def forget(self, locale: str, piece: Piece) -> None:
-        """Free a piece's samples once no clip left needs them (a build holds few at once)."""
+        """Free a human recording's samples once used (a build holds few sounds at once)."""
         self._sounds.pop((locale, piece.key), None)
 
     def sound(self, locale: str, piece: Piece) -> np.ndarray:
@@ -269,18 +279,19 @@ class _Sources:
         cached = self._sounds.get((locale, piece.key))
         if cached is not None:
             return cached
-        if self.human(locale, piece) is not None:
-            return self._sounds[(locale, piece.key)]
+        human = self.human(locale, piece)  # decoded when first found
+        if human is not None:
+            decoded = self._sounds.get((locale, piece.key))
+            return decoded if decoded is not None else sound.decode(human.read_bytes())
         speaker = self.speaker()
         assert speaker is not None
         voice = VOICES[locale]
+        prepare = self.pronunciation(locale).prepare
         parts = [
-            sound.resample(speaker.speak(part, voice) / 32768.0, speaker.sample_rate)
+            sound.resample(speaker.speak(prepare(part), voice) / 32768.0, speaker.sample_rate)
             for part in piece.parts
         ]
-        samples = sound.join(parts, PAUSE_BETWEEN_PARTS)
-        self._sounds[(locale, piece.key)] = samples
-        return samples
+        return sound.join(parts, PAUSE_BETWEEN_PARTS)
 
 
 def lameenc_version() -> str:
@@ -306,6 +317,7 @@ def build(
     force: bool = False,
     prune: bool = True,
     dry_run: bool = False,
+    jobs_count: int = 1,
 ) -> BuildReport:
     """Make every clip's recording that is missing or stale in ``folder``; keep the others.
 
@@ -314,7 +326,8 @@ def build(
     cannot be made (no synthesis, no voice for its language, a silent sound), a recording of
     its current text already there is kept, and anything else is reported in ``missing``.
     ``prune`` removes the files no clip uses any more. ``dry_run`` changes nothing and lists
-    in ``to_make`` what would be made.
+    in ``to_make`` what would be made. ``jobs_count`` processes make the recordings (with
+    the default speaker only).
     """
     from .speech import speaker as default_speaker
 
@@ -323,16 +336,42 @@ def build(
     sources = _Sources(recordings_dir, speaker or default_speaker, report)
     old = read_manifest(folder)
     new: dict[tuple[str, str], Recording] = {}
-    clips = list(clips)
-    uses = Counter((clip.locale, piece.key) for clip in clips for piece in clip.pieces)
+    jobs: list[_Job] = []
     for clip in clips:
-        recording = _recording_for(clip, old, folder, sources, force=force, dry_run=dry_run)
-        if recording is not None:
-            new[(clip.locale, clip.key)] = recording
-        for piece in clip.pieces:
-            uses[(clip.locale, piece.key)] -= 1
-            if not uses[(clip.locale, piece.key)]:
-                sources.forget(clip.locale, piece)
+        decided = _decide(clip, old, folder, sources, force=force, dry_run=dry_run)
+        if isinstance(decided, _Job):
+            jobs.append(decided)
+        elif decided is not None:
+            new[(clip.locale, clip.key)] = decided
+    if jobs:
+        folder.mkdir(parents=True, exist_ok=True)
+    parallel = (
+        speaker is None
+        and jobs_count > 1
+        and len(jobs) >= 2 * jobs_count
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    made = (
+        _made_in_processes(jobs, folder, recordings_dir, jobs_count)
+        if parallel
+        else (_attempt(job, folder, sources) for job in jobs)
+    )
+    for job, outcome in zip(jobs, made, strict=True):
+        where = (job.clip.locale, job.clip.key)
+        if isinstance(outcome, Recording):
+            new[where] = outcome
+            report.built.append(outcome)
+            if outcome.bytes > MAX_BYTES and job.clip.key.startswith("items/"):
+                report.warnings.append(
+                    f"{job.clip.locale} {job.clip.key}: {outcome.bytes} bytes "
+                    f"({outcome.seconds:.0f} s), more than {MAX_BYTES} even at "
+                    f"{sound.SILENCE_KBPS} kbit/s: shorten the text"
+                )
+        elif job.usable is None:
+            report.missing.append((*where, outcome))
+        else:
+            new[where] = job.usable
+            report.warnings.append(f"{where[0]} {where[1]}: {outcome}; the last one is kept")
     if sources.unavailable:
         report.warnings.append(f"no speech synthesis: {sources.unavailable}")
     if not dry_run and (new or folder.is_dir()):
@@ -352,7 +391,18 @@ def build(
     return report
 
 
-def _recording_for(
+@dataclass(frozen=True)
+class _Job:
+    """A recording to make."""
+
+    clip: Clip
+    source: str
+    made_with: str
+    usable: Recording | None
+    """The recording of the same text already there, kept if this one cannot be made."""
+
+
+def _decide(
     clip: Clip,
     old: Mapping[tuple[str, str], Recording],
     folder: Path,
@@ -360,8 +410,8 @@ def _recording_for(
     *,
     force: bool,
     dry_run: bool,
-) -> Recording | None:
-    """The clip's recording after this build: kept, made, or None; the report says which."""
+) -> Recording | _Job | None:
+    """What to do for a clip: keep a recording, make one (a job), or nothing (reported)."""
     report = sources.report
     previous = old.get((clip.locale, clip.key))
     usable = (
@@ -396,26 +446,56 @@ def _recording_for(
         )
         report.to_make.append(f"{clip.locale} {clip.key}: {why}")
         return usable
-    folder.mkdir(parents=True, exist_ok=True)
+    return _Job(clip, source, made_with, usable)
+
+
+def _attempt(job: _Job, folder: Path, sources: _Sources) -> Recording | str:
+    """The recording, or why it cannot be made."""
     try:
-        recording = _make(clip, folder, sources, source, made_with)
+        return _make(job.clip, folder, sources, job.source, job.made_with)
     except sound.SoundError as error:
-        if usable is None:
-            report.missing.append((clip.locale, clip.key, str(error)))
-        else:
-            report.warnings.append(f"{clip.locale} {clip.key}: {error}; the last one is kept")
-        return usable
-    if recording.bytes > MAX_BYTES and clip.key.startswith("items/"):
-        report.warnings.append(
-            f"{clip.locale} {clip.key}: {recording.bytes} bytes ({recording.seconds:.0f} s), "
-            f"more than {MAX_BYTES} even at {sound.SILENCE_KBPS} kbit/s: shorten the text"
-        )
-    report.built.append(recording)
-    return recording
+        return str(error)
+
+
+_WORKER: _Sources | None = None
+
+
+def _start_worker(recordings_dir: Path | None) -> None:
+    global _WORKER
+    from .speech import speaker
+
+    _WORKER = _Sources(recordings_dir, speaker, BuildReport())
+
+
+def _work(job: _Job, folder: Path) -> Recording | str:
+    assert _WORKER is not None
+    return _attempt(job, folder, _WORKER)
+
+
+def _made_in_processes(
+    jobs: list[_Job], folder: Path, recordings_dir: Path | None, processes: int
+) -> list[Recording | str]:
+    """Make the recordings in several processes (eSpeak NG and LAME use one core each).
+
+    The processes are forked: they start at once, and the parent has loaded eSpeak NG but
+    started no thread (the Arabic model's session is built in each process when first used).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    with ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(recordings_dir,),
+    ) as pool:
+        return list(pool.map(partial(_work, folder=folder), jobs, chunksize=4))
 
 
 def _make(clip: Clip, folder: Path, sources: _Sources, source: str, made_with: str) -> Recording:
     pieces = [sources.sound(clip.locale, piece) for piece in clip.pieces]
+    for piece in clip.pieces:  # a piece said in several clips is simply made again
+        sources.forget(clip.locale, piece)
     samples = sound.join(pieces, PAUSE_BETWEEN_PIECES)
     samples = sound.normalise(samples)
     samples = np.concatenate([sound.silence(LEAD_IN), samples, sound.silence(TAIL)])
