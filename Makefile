@@ -35,7 +35,8 @@ run: $(VENV)/.installed translations
 ## app gets a database of its own (tests/databases.py). The browser (axe-core) tests check
 ## HTML, which does not depend on the database: they run in the SQLite pass only, and so
 ## does the check of every recording's sound. The first run makes the recordings the tests
-## use into build/test-audio/ (about 30 s of CPU); later runs make only what changed.
+## use into build/test-audio/ (about 40 s of CPU in 2 processes); later runs make only what
+## changed.
 ## Without a PostgreSQL server the second pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
 test: lint test-sqlite test-postgres
 

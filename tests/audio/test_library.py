@@ -12,6 +12,7 @@ import soundfile
 from app.assessment.bank import Bank, load_bank
 from app.audio import scripts, sound, translator
 from app.audio.library import build, fresh_recordings, human_file_name, read_manifest
+from app.audio.pronounce import pronunciation
 from app.audio.scripts import all_clips
 from app.audio.speech import SpeechUnavailable, Voice, speaker
 from app.config import PROJECT_ROOT
@@ -176,3 +177,13 @@ def test_a_missing_voice_or_library_is_reported_and_nothing_breaks(tmp_path: Pat
         "no speech synthesis: the espeakng-loader package is not installed"
     ] * 2
     assert not (tmp_path / "empty").exists() and read_manifest(tmp_path / "empty") == {}
+
+
+def test_arabic_is_read_with_its_vowels_and_the_page_keeps_its_text() -> None:
+    written = "يستغرق الاختبار حوالي 10 دقائق."
+    said = pronunciation("ar").prepare(written)
+    marks = {chr(c) for c in range(0x064B, 0x0653)}
+    assert sum(c in marks for c in said) >= 10
+    assert "".join(c for c in said if c not in marks) == written
+    assert pronunciation("ar").label.startswith("text2tashkeel ")
+    assert pronunciation("fr").prepare("Réponse 1 : oui") == "Réponse 1 : oui"
