@@ -179,7 +179,6 @@ class _Sources:
         self.report = report
         self._voices: dict[str, str | None] = {}
         self._human: dict[tuple[str, str], Path | None] = {}
-        self._sounds: dict[tuple[str, str], np.ndarray] = {}
         self._warned: set[str] = set()
 
     def speaker(self) -> Speaker | None:
@@ -232,7 +231,7 @@ class _Sources:
                 )
                 continue
             try:
-                self._sounds[(locale, piece.key)] = sound.decode(path.read_bytes())
+                sound.probe(path)
             except sound.SoundError as error:
                 self.warn(f"{path}: not used: {error}")
                 continue
@@ -270,19 +269,12 @@ class _Sources:
         source = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
         return source, " + ".join(dict.fromkeys(made_with))
 
-    def forget(self, locale: str, piece: Piece) -> None:
-        """Free a human recording's samples once used (a build holds few sounds at once)."""
-        self._sounds.pop((locale, piece.key), None)
-
     def sound(self, locale: str, piece: Piece) -> np.ndarray:
-        """The piece's samples at sound.SAMPLE_RATE, loudness not yet set."""
-        cached = self._sounds.get((locale, piece.key))
-        if cached is not None:
-            return cached
-        human = self.human(locale, piece)  # decoded when first found
+        """The piece's samples at sound.SAMPLE_RATE, loudness not yet set. A piece said in
+        several clips is simply made again: a build holds only one clip's sounds at once."""
+        human = self.human(locale, piece)
         if human is not None:
-            decoded = self._sounds.get((locale, piece.key))
-            return decoded if decoded is not None else sound.decode(human.read_bytes())
+            return sound.decode(human.read_bytes())
         speaker = self.speaker()
         assert speaker is not None
         voice = VOICES[locale]
@@ -494,8 +486,6 @@ def _made_in_processes(
 
 def _make(clip: Clip, folder: Path, sources: _Sources, source: str, made_with: str) -> Recording:
     pieces = [sources.sound(clip.locale, piece) for piece in clip.pieces]
-    for piece in clip.pieces:  # a piece said in several clips is simply made again
-        sources.forget(clip.locale, piece)
     samples = sound.join(pieces, PAUSE_BETWEEN_PIECES)
     samples = sound.normalise(samples)
     samples = np.concatenate([sound.silence(LEAD_IN), samples, sound.silence(TAIL)])

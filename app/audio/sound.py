@@ -202,6 +202,21 @@ def decode(data: bytes) -> np.ndarray:
     return resample(samples.mean(axis=1), rate)
 
 
+def probe(path: Path) -> None:
+    """Raise SoundError unless the file's header says it is a sound this module can read
+    (reading only the header: a build checks every human recording each time)."""
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
+        raise SoundError(
+            f"not a sound file that can be read (WAV, FLAC, Ogg, MP3): {error}"
+        ) from None
+    if info.frames <= 0 and info.duration <= 0:
+        raise SoundError("the file holds no sound")
+
+
 def encode_mp3(samples: np.ndarray, max_bytes: int | None = None) -> bytes:
     """Mono samples at :data:`SAMPLE_RATE` as an MP3 file, with a Xing header.
 

@@ -129,11 +129,14 @@ def test_a_human_recording_wins_only_for_the_text_it_reads(tmp_path: Path) -> No
     path.write_bytes(spoken_wav(piece.text))
     old = voices / "fr" / "items" / "comm-one.00000000.wav"
     old.write_bytes(path.read_bytes())
+    broken = voices / "fr" / human_file_name(piece, "ogg")
+    broken.write_bytes(b"not a sound")
 
     report = build([clip], folder, voices)
     (recording,) = report.built
     assert recording.made_with == "human" and report.human_pieces == {("fr", piece.key)}
     assert any("comm-one.00000000.wav: not used" in w for w in report.warnings)
+    assert any(f"{broken.name}: not used: not a sound file" in w for w in report.warnings)
     decoded, _ = soundfile.read(io.BytesIO((folder / recording.file).read_bytes()))
     assert sound.loudness(decoded) == pytest.approx(sound.TARGET_LOUDNESS, abs=1.5)
 
