@@ -1,9 +1,13 @@
 """The recordings on disk: building them, and knowing which are fresh (no Flask).
 
 A folder (``AUDIO_DIR``, default ``instance/audio``) holds one MP3 file per recording, named
-by the SHA-256 of its bytes (``3f2a9c1b0d4e5f60.mp3``: a new text gives a new name, so
-browsers may keep a file for a year), and ``recordings.json``, which says for each clip and
-language which file reads it, for what text (:attr:`Clip.fingerprint`) and how it was made.
+by the fingerprint of everything that makes it: its text, the voice and eSpeak NG's version,
+human recordings, the code (``3f2a9c1b0d4e5f60.mp3``). A new text gives a new name, so
+browsers may keep a file for a year, and every server that builds the same release names
+the same recording alike. (Not by the hash of its bytes: eSpeak NG carries a little state
+from one sentence to the next, so the same text made after other ones differs by a few
+samples.) ``recordings.json`` says for each clip and language which file reads it, for what
+text (:attr:`Clip.fingerprint`) and how it was made.
 
 A human recording wins over synthetic speech, piece by piece: a file
 ``<RECORDINGS_DIR>/<language>/<piece key>.<mark>.<wav|flac|ogg|mp3>``, where the mark is the
@@ -490,10 +494,8 @@ def _make(clip: Clip, folder: Path, sources: _Sources, source: str, made_with: s
     samples = sound.normalise(samples)
     samples = np.concatenate([sound.silence(LEAD_IN), samples, sound.silence(TAIL)])
     data = sound.encode_mp3(samples, MAX_BYTES if clip.key.startswith("items/") else None)
-    name = hashlib.sha256(data).hexdigest()[:16] + ".mp3"
-    path = folder / name
-    if not path.is_file():
-        _write_atomically(path, data)
+    name = f"{source}.mp3"
+    _write_atomically(folder / name, data)
     info = sound.mp3_info(data)
     return Recording(
         key=clip.key,

@@ -72,7 +72,6 @@ def recording_file(name: str) -> Response:
         name,
         mimetype="audio/mpeg",
         conditional=True,
-        etag=name.removesuffix(".mp3"),  # the same on every server
         max_age=ONE_YEAR,
     )
     # The name is the file's hash: it never changes, so any cache may keep it.

@@ -109,6 +109,13 @@ def test_build_makes_then_keeps_then_remakes_only_what_changed(tmp_path: Path) -
     assert (folder / files["items/comm-two"]).exists()
 
 
+def test_two_servers_name_the_same_recording_alike(tmp_path: Path) -> None:
+    clips = french(small_bank(tmp_path))
+    one = build(clips, tmp_path / "one")
+    other = build(list(reversed(clips)), tmp_path / "other")  # another order, another state
+    assert sorted(r.file for r in one.built) == sorted(r.file for r in other.built)
+
+
 def spoken_wav(text: str) -> bytes:
     """A voice recorded elsewhere: stereo WAV at 22.05 kHz, much quieter than ours."""
     engine = speaker()
