@@ -86,7 +86,7 @@ class BoundedIntegerConverter(IntegerConverter):
 
 def form_id(value: str | None) -> int | None:
     """An id typed or posted in a form, or None if it is not one (a number too big, text)."""
-    if value is None or not value.isascii() or not value.isdigit():
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 10:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None

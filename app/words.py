@@ -35,15 +35,25 @@ DOMAIN_NAMES = _table(
     }
 )
 
-#: The four bands, by number: name, and what it means for the person.
-BANDS: tuple[tuple[LazyString, LazyString], ...] = (
-    (_l("Découverte"), _l("Vous débutez. Quelqu'un peut vous aider, gratuitement.")),
+
+def N_(message: str) -> str:
+    """A French msgid kept as it is, for code that runs without a request (recordings)."""
+    return message
+
+
+#: The four bands, by number: name, and what it means for the person (French msgids).
+BAND_TEXTS: tuple[tuple[str, str], ...] = (
+    (N_("Découverte"), N_("Vous débutez. Quelqu'un peut vous aider, gratuitement.")),
     (
-        _l("Premiers pas"),
-        _l("Vous savez faire des choses simples. Quelques séances vous aideront."),
+        N_("Premiers pas"),
+        N_("Vous savez faire des choses simples. Quelques séances vous aideront."),
     ),
-    (_l("Autonome"), _l("Vous savez faire la plupart des choses sans aide, avec un guide.")),
-    (_l("À l'aise"), _l("Vous savez le faire sans aide.")),
+    (N_("Autonome"), N_("Vous savez faire la plupart des choses sans aide, avec un guide.")),
+    (N_("À l'aise"), N_("Vous savez le faire sans aide.")),
+)
+#: The same, translated when shown.
+BANDS: tuple[tuple[LazyString, LazyString], ...] = tuple(
+    (_l(name), _l(meaning)) for name, meaning in BAND_TEXTS
 )
 
 #: How a person asks to be contacted (app.staff.requests.CHANNELS), in their own words.

@@ -129,3 +129,13 @@ def test_a_refused_account_keeps_what_was_typed_but_the_password(fresh: Flask) -
     assert value_of(html, "staff-email") == "awa@"
     assert "court" not in re.sub(r"<label.*?</label>|<p class=\"error\".*?</p>", "", html)
     assert '<option value="mediator" selected>' in html
+
+
+def test_an_id_too_long_to_be_a_number_is_no_id() -> None:
+    """Python refuses to read a number of more than 4 300 digits: such an id is simply none."""
+    from app.http import MAX_ID, form_id
+
+    assert form_id("9" * 5000) is None
+    assert form_id(str(MAX_ID)) == MAX_ID
+    assert form_id(str(MAX_ID + 1)) is None
+    assert form_id("٣") is None

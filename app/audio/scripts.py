@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..assessment.bank import DONT_KNOW_LABEL, Bank, Item, count_words
+from ..words import BAND_TEXTS
 
 __all__ = [
     "BANDS",
@@ -89,16 +90,8 @@ PAUSE: tuple[Line, ...] = (
         "Montrez-lui votre code pour revenir :"
     ),
 )
-#: The four bands: name and what it means (the same msgids as the results page).
-BANDS: tuple[tuple[str, str], ...] = (
-    (N_("Découverte"), N_("Vous débutez. Quelqu'un peut vous aider, gratuitement.")),
-    (
-        N_("Premiers pas"),
-        N_("Vous savez faire des choses simples. Quelques séances vous aideront."),
-    ),
-    (N_("Autonome"), N_("Vous savez faire la plupart des choses sans aide, avec un guide.")),
-    (N_("À l'aise"), N_("Vous savez le faire sans aide.")),
-)
+#: The four bands: name and what it means (the results page's words).
+BANDS = BAND_TEXTS
 YOUR_LEVEL = N_("Votre niveau :")
 NEXT = N_("Et maintenant ?")
 NEXT_STEP = {
