@@ -63,6 +63,7 @@ from app.assessment.calibrate import (
     responses_from_rows,
     write_calibration,
 )
+from app.assessment.engine import SLIP
 
 SEED = 20250601
 PEOPLE = 3000
@@ -121,7 +122,8 @@ def abilities(
 
 
 def _p(a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a * (theta - b)))
+    """The engine's item model for a typed answer (no guessing), which calibration assumes."""
+    return (1.0 - SLIP) / (1.0 + np.exp(-a * (theta - b)))
 
 
 def _rows(people: np.ndarray, picks: np.ndarray, right: np.ndarray) -> list[tuple[int, str, bool]]:
@@ -251,7 +253,9 @@ def test_calibrate_imports_no_flask_and_no_database() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
     outside = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names}
-    assert outside <= {"__future__", "numpy", "app.assessment.bank"}, outside
+    assert outside <= {"__future__", "numpy", "app.assessment.bank", "app.assessment.engine"}, (
+        outside
+    )
 
 
 # --------------------------------------------------------------------------- recovery
