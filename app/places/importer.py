@@ -48,7 +48,8 @@ from typing import IO, Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..models import Place, utcnow
+from ..models import Place
+from ..times import utcnow
 from . import hours
 from .schema import (
     DEPARTEMENT_PATTERN,
