@@ -44,7 +44,10 @@ __all__ = [
     "ItemLike",
     "Population",
     "Step",
+    "answer_likelihood",
     "band",
+    "discrimination",
+    "domain_posteriors",
     "estimate",
     "expected_length",
     "fisher_information",
@@ -66,12 +69,14 @@ BASICS_CUT = -1.0
 # lower asymptote (a guess among its options), SLIP the chance that someone who can do the
 # task still answers wrong (a slip of the finger, a misread word).
 SLIP = 0.03
-# The bank's discriminations are used times this: hand-set discriminations tend to be overstated,
-# and a likelihood a little flatter than the bank says keeps the intervals honest when they are.
-A_TRUST = 1.0
+# Values set by hand are guesses: the engine takes an author's discrimination as overstated by
+# this factor and an author's difficulty as off by this much (sd; 0.4 on average), and flattens
+# the item's curve accordingly (see discrimination()). Calibrated values carry their own error.
+AUTHOR_A_TRUST = 0.85
+AUTHOR_B_SD = 0.5
 # The routing is decided under a prior moved this fraction of the way from the population's mean
 # to the cut -1 (1: centred on the cut, so that the prior cannot push anyone across it).
-ROUTING_PRIOR_SHIFT = 0.0
+ROUTING_PRIOR_SHIFT = 0.5
 
 MIN_FOUNDATION_ITEMS = 2
 MAX_FOUNDATION_ITEMS = 3
@@ -79,10 +84,11 @@ MIN_ITEMS_PER_DOMAIN = 1  # scored domains, before the routing can be decided
 MAX_ITEMS_PER_DOMAIN = 4  # scored domains
 MAX_TOTAL_ITEMS = 18  # every question the person sees, pilot items included
 MAX_PILOT_ITEMS = 2
-PILOT_POSITIONS: tuple[int, ...] = tuple(range(3, 11))  # 1-based positions a pilot may take
+PILOT_POSITIONS: tuple[int, ...] = tuple(range(3, 13))  # 1-based positions a pilot may take
+LAST_PILOT_POSITION = PILOT_POSITIONS[-1]  # a pilot never makes a test longer than this
 
 BASICS_THRESHOLD = 0.3  # needs_basics when P(overall θ < -1) is at least this
-ROUTED_CONFIDENCE = 0.85  # routing decided "basics" when P(overall θ < -1) is at least this
+ROUTED_CONFIDENCE = 0.65  # routing decided "basics" when P(overall θ < -1) is at least this
 PASSED_CONFIDENCE = 0.95  # routing decided "no basics" when P(overall θ ≥ -1) is at least this
 BAND_CONFIDENCE = 0.5  # the profile stops when P(overall θ in the reported band) is this
 TOP_BAND_DOUBT = 0.2  # and, to report "Autonome", P(overall θ ≥ +1) at most this
@@ -92,7 +98,7 @@ RANDOMESQUE_K = 3
 INTERVAL = 0.95
 
 # Used only by expected_length(): information about the overall θ that one more item brings
-# on average. Set from the simulation (docs/assessment-simulation.md).
+# on average (a rough figure for this bank; the page says "environ").
 INFO_PER_ITEM = 0.4
 
 Answer = tuple[str, bool | None]
@@ -102,7 +108,9 @@ class ItemLike(Protocol):
     """What the engine needs from an item of the bank.
 
     ``c`` is the lower asymptote (the chance of a right answer by guessing); ``pilot`` says
-    that the item still gathers answers for calibration (it may be asked unscored).
+    that the item still gathers answers for calibration (it may be asked unscored);
+    ``a_estimated`` that ``a`` comes from a calibration, not from the author; ``b_se`` is the
+    standard error of a calibrated ``b`` (None for the author's value).
     """
 
     @property
@@ -122,6 +130,12 @@ class ItemLike(Protocol):
 
     @property
     def pilot(self) -> bool: ...
+
+    @property
+    def a_estimated(self) -> bool: ...
+
+    @property
+    def b_se(self) -> float | None: ...
 
 
 ItemT = TypeVar("ItemT", bound=ItemLike)
@@ -180,8 +194,7 @@ def _logistic(z: float) -> float:
 
 def probability(theta: float, a: float, b: float, c: float = 0.0) -> float:
     """Probability of a right answer at ability ``theta`` for an item of discrimination ``a``,
-    difficulty ``b`` and lower asymptote ``c`` (upper asymptote 1 - SLIP; ``a`` as the engine
-    uses it, i.e. the bank's times A_TRUST)."""
+    difficulty ``b`` and lower asymptote ``c`` (upper asymptote 1 - SLIP)."""
     return c + (1.0 - c - SLIP) * _logistic(a * (theta - b))
 
 
@@ -192,8 +205,17 @@ def fisher_information(theta: float, a: float, b: float, c: float = 0.0) -> floa
     return a * a * (p - c) ** 2 * (top - p) ** 2 / ((top - c) ** 2 * p * (1.0 - p))
 
 
+def discrimination(item: ItemLike) -> float:
+    """The discrimination the engine uses for ``item``: the author's times AUTHOR_A_TRUST until
+    a calibration estimates it, and lowered for the uncertainty of the difficulty (an error of
+    sd s on b averages the curve into one of slope a / √(1 + π a² s² / 8))."""
+    a = float(item.a) if item.a_estimated else AUTHOR_A_TRUST * float(item.a)
+    sd = AUTHOR_B_SD if item.b_se is None else float(item.b_se)
+    return a / math.sqrt(1.0 + math.pi * a * a * sd * sd / 8.0)
+
+
 def _info(theta: float, item: ItemLike) -> float:
-    return fisher_information(theta, A_TRUST * item.a, item.b, item.c)
+    return fisher_information(theta, discrimination(item), item.b, item.c)
 
 
 def band(theta: float) -> int:
@@ -267,8 +289,7 @@ def _model(population: Population) -> _Model:
 
 @lru_cache(maxsize=8192)
 def _curve(a: float, b: float, c: float, correct: bool) -> tuple[float, ...]:
-    """Likelihood of one answer on the θ grid (``a`` the bank's discrimination)."""
-    a = A_TRUST * a
+    """Likelihood of one answer on the θ grid (``a`` as :func:`discrimination` gives it)."""
     if correct:
         return tuple(probability(t, a, b, c) for t in THETA_GRID)
     return tuple(1.0 - probability(t, a, b, c) for t in THETA_GRID)
@@ -470,7 +491,7 @@ def _posterior(parsed: _Parsed, model: _Model) -> _Posterior:
     keys: dict[str, list[tuple[float, float, float, bool]]] = {}
     for item, correct in parsed.answered:
         keys.setdefault(item.domain, []).append(
-            (float(item.a), float(item.b), float(item.c), correct)
+            (discrimination(item), float(item.b), float(item.c), correct)
         )
     evidence = dict.fromkeys(DOMAINS, model.prior_evidence)
     g_lik = [1.0] * len(G_GRID)
@@ -656,7 +677,8 @@ def _state(parsed: _Parsed, model: _Model) -> _State:
         phase = "finished"
     elif profile_done or not room:
         # The pilot items still due come before the end, once the routing is decided.
-        phase = "pilots" if pilots_pending and routing_decided else "finished"
+        pilot_room = parsed.n_total < LAST_PILOT_POSITION
+        phase = "pilots" if pilots_pending and routing_decided and pilot_room else "finished"
     elif counts[FOUNDATION] < MIN_FOUNDATION_ITEMS and available[FOUNDATION]:
         phase = "start"
     elif not routing_decided:
@@ -700,6 +722,24 @@ def estimate(
     return _estimates(_state(parsed, _model(population)), parsed)
 
 
+def domain_posteriors(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str | None = None,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> Mapping[str, tuple[float, ...]]:
+    """The posterior of each domain's θ (foundation included) on :data:`THETA_GRID`."""
+    parsed = _parse(bank_items, answers, seed)
+    post = _posterior(parsed, _model(population))
+    return MappingProxyType({d: tuple(_marginal(post, d)) for d in DOMAINS})
+
+
+def answer_likelihood(item: ItemLike, correct: bool) -> tuple[float, ...]:
+    """The likelihood of one answer to ``item`` on :data:`THETA_GRID` (the engine's model)."""
+    return _curve(discrimination(item), float(item.b), float(item.c), correct)
+
+
 def is_finished(
     bank_items: Sequence[ItemLike],
     answers: Sequence[Answer],
@@ -717,10 +757,11 @@ def is_finished(
 
 def _pilot_due(parsed: _Parsed, state: _State) -> str | None:
     """The pilot item to ask now: once the routing is decided (a pilot never takes the place
-    of a question the routing needs), at its position or later, and before the end."""
-    if not state.routing_decided:
-        return None
+    of a question the routing needs), at its position or later, before the end, and never
+    after :data:`LAST_PILOT_POSITION` (a pilot never makes a long test longer)."""
     position = parsed.n_total + 1
+    if not state.routing_decided or position > LAST_PILOT_POSITION:
+        return None
     for item_id, at in zip(parsed.pilots, parsed.pilot_positions, strict=True):
         if item_id not in parsed.answered_ids and (at <= position or state.phase == "pilots"):
             return item_id
@@ -750,7 +791,8 @@ def _start_item(state: _State, parsed: _Parsed, seed: int | str) -> ItemLike:
     marginal = _marginal(state.post, FOUNDATION)
 
     def score(it: ItemLike) -> float:
-        predictive = sum(map(mul, marginal, _curve(float(it.a), float(it.b), float(it.c), True)))
+        curve = _curve(discrimination(it), float(it.b), float(it.c), True)
+        predictive = sum(map(mul, marginal, curve))
         return -abs(predictive - START_P_CORRECT)
 
     return _randomesque(
@@ -939,7 +981,7 @@ def _expected_length(parsed: _Parsed, state: _State) -> int:
     pilots_ahead = sum(
         1
         for item_id, at in zip(parsed.pilots, parsed.pilot_positions, strict=True)
-        if item_id not in parsed.answered_ids and at <= guess
+        if item_id not in parsed.answered_ids and at <= guess < LAST_PILOT_POSITION
     )
     return max(n + 1, min(MAX_TOTAL_ITEMS, round(guess + pilots_ahead)))
 
