@@ -29,6 +29,7 @@ __all__ = [
     "A_RANGE",
     "B_RANGE",
     "CALIBRATION_FILE",
+    "CALIBRATION_LINKS",
     "CALIBRATION_METHODS",
     "DEFAULT_DIRECTORY",
     "DOMAINS",
@@ -79,6 +80,11 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "content"
 CALIBRATION_FILE = "calibration.toml"
 """Optional file of calibrated parameters, in the content directory (next to ``items/``)."""
 CALIBRATION_METHODS: tuple[str, ...] = ("2PL", "Rasch", "kept")
+CALIBRATION_LINKS: tuple[str, ...] = ("auto", "kept", "mean", "mean-sigma", "none")
+"""How a calibration's scale is tied to the bank's (docs/calibration.md): "kept" the items not
+re-estimated hold it and the people's mean and sd are estimated; "mean" and "mean-sigma" the
+re-estimated items' current values; "none" the people's N(0, 1); "auto" is "kept" when the kept
+items carry at least as many answers as the re-estimated ones, else "mean"."""
 
 _ITEM_KEYS = frozenset(
     {
@@ -137,7 +143,8 @@ class Item:
     has the item, else the author's. ``author_a`` and ``author_b`` are the values written in
     the item file (set by :func:`load_bank`; None for an Item built directly, whose ``a`` and
     ``b`` are then the author's). They take no part in comparisons. ``calibrated_answers`` is
-    the number of answers the last calibration used (0 before any).
+    the number of answers the last calibration used (0 before any); ``a_estimated`` says that
+    ``a`` was estimated ("2PL"), ``b_se`` is the standard error of an estimated ``b``.
     """
 
     id: str
@@ -159,6 +166,8 @@ class Item:
     )
     notes: str | None = field(default=None, compare=False, repr=False)
     calibrated_answers: int = field(default=0, compare=False, repr=False)
+    a_estimated: bool = field(default=False, compare=False, repr=False)
+    b_se: float | None = field(default=None, compare=False, repr=False)
 
     @property
     def c(self) -> float:
@@ -368,7 +377,15 @@ def _load(directory: Path) -> Bank:
 def _calibrated(item: Item, calibrated: CalibratedItem | None) -> Item:
     if calibrated is None:
         return item
-    return replace(item, a=calibrated.a, b=calibrated.b, calibrated_answers=calibrated.n)
+    estimated = calibrated.method in ("2PL", "Rasch")
+    return replace(
+        item,
+        a=calibrated.a,
+        b=calibrated.b,
+        calibrated_answers=calibrated.n,
+        a_estimated=calibrated.method == "2PL",
+        b_se=(calibrated.se_b if calibrated.se_b is not None else 0.1) if estimated else None,
+    )
 
 
 def _version(directory: Path, files: Sequence[Path], pictures_dir: Path) -> str:

@@ -30,6 +30,7 @@ from app.assessment.bank import (
     DEFAULT_DIRECTORY,
     parse_calibration,
 )
+from app.assessment.bank import CALIBRATION_LINKS as LINKS
 from app.assessment.engine import SLIP
 
 __all__ = [
@@ -61,11 +62,6 @@ MAX_CORRELATION = 0.99
 LINK_MIN_ITEMS = 8
 """With fewer re-estimated items than this, "mean-sigma" matches the mean of b only (A = 1); with
 at least this many kept items answered, "auto" may let them hold the scale."""
-LINKS = ("auto", "kept", "mean", "mean-sigma", "none")
-"""How the calibration's scale is tied to the bank's (docs/calibration.md): "kept" the items not
-re-estimated hold it and the people's mean and sd are estimated; "mean" and "mean-sigma" the
-re-estimated items' current values; "none" the people's N(0, 1); "auto" (the default) "kept"
-when the kept items carry at least as many answers as the re-estimated ones, else "mean"."""
 
 _M_STEPS = 10
 POPULATION_SD_RANGE = (0.3, 3.0)
