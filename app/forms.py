@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms import Field, HiddenField, RadioField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, ValidationError
 
@@ -68,24 +68,22 @@ class AnswerForm(Form):
 
     item_id = HiddenField()
     choice = RadioField(validate_choice=False)
-    choices = SelectMultipleField(validate_choice=False)
     text = StringField()
 
     def __init__(self, item: Item, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.item = item
-        labels = [(str(number), _(option)) for number, option in enumerate(item.options, 1)]
-        self.choice.choices = labels
-        self.choices.choices = labels
+        self.choice.choices = [
+            (str(number), _(option)) for number, option in enumerate(item.options, 1)
+        ]
 
     @property
     def answer_field(self) -> Field:
-        return {"single": self.choice, "multiple": self.choices, "text": self.text}[self.item.kind]
+        return {"single": self.choice, "text": self.text}[self.item.kind]
 
-    def response(self) -> str | list[str]:
-        """What was answered, after validate(): an option number, a list, or the text."""
-        field = self.answer_field
-        return list(field.data) if self.item.kind == "multiple" else str(field.data).strip()
+    def response(self) -> str:
+        """What was answered, after validate(): an option number or the text."""
+        return str(self.answer_field.data).strip()
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         if not super().validate(extra_validators):
@@ -96,10 +94,6 @@ class AnswerForm(Form):
         field, valid = self.answer_field, {str(n) for n in range(1, len(self.item.options) + 1)}
         if self.item.kind == "single" and field.data not in valid:
             field.errors.append(_("Choisissez une réponse, ou appuyez sur « Je ne sais pas »."))
-        elif self.item.kind == "multiple" and (not field.data or not set(field.data) <= valid):
-            field.errors.append(
-                _("Cochez au moins une réponse, ou appuyez sur « Je ne sais pas ».")
-            )
         elif self.item.kind == "text":
             text = " ".join((field.data or "").split())
             if not text:
