@@ -119,6 +119,8 @@ class BenchItem:
     c: float
     options: int
     pilot: bool = True
+    a_estimated: bool = False
+    b_se: float | None = None
 
 
 def load_items() -> tuple[tuple[BenchItem, ...], str]:
@@ -808,7 +810,7 @@ def summary(run: Run) -> str:
     """A compact table of every case: what the targets look at."""
     lines = [
         "case            engine  len med/p90  fp_all  clear_acc  acc    cover  rmse   "
-        "referral  sure->right"
+        "referral  sure->right  routed@"
     ]
     for case in run.cases:
         for engine in ENGINES:
@@ -820,6 +822,7 @@ def summary(run: Run) -> str:
                 f"{100 * m.false_pass_all:5.1f}   {100 * m.clear_accuracy:5.1f}     "
                 f"{100 * m.routing_accuracy:5.1f}  {100 * m.coverage:5.1f}  {m.overall_rmse:.3f}  "
                 f"{100 * m.false_referral_all:5.1f}     {100 * m.sure_exact:5.1f}"
+                f"        {m.routing_at_median:4.0f}"
             )
     if run.no_pilots is not None:
         m = run.no_pilots
