@@ -758,7 +758,7 @@ def simulate(
                 continue
             case = next(c for c in cases if c.key == case_key)
             truth = truth_for(items, case, seed)
-            for tau in (0.5, 0.4, 0.3, 0.2):
+            for tau in (0.5, 0.4, 0.3, 0.25, 0.2):
                 outs = [
                     replace(o, needs_basics=o.basics_probability >= tau)
                     for o in run.outcomes[case_key, "v3"]
@@ -768,21 +768,21 @@ def simulate(
                 )
     finally:
         runner.close()
-    run.speed = time_step(items, seed)
+    run.speed = time_step(items, seed, min(20, n))
     run.seconds = time.perf_counter() - started
     return run
 
 
-def time_step(items: Sequence[BenchItem], seed: int) -> tuple[float, float]:
-    """Median and maximum milliseconds of engine_v3.step() along 20 simulated tests, with the
+def time_step(items: Sequence[BenchItem], seed: int, tests: int = 20) -> tuple[float, float]:
+    """Median and maximum milliseconds of engine_v3.step() along simulated tests, with the
     engine's caches emptied before each call (a web process rarely holds the previous state)."""
     case = CASES[0]
-    people = make_people(20, len(items), seed, case)
+    people = make_people(tests, len(items), seed, case)
     truth = truth_for(items, case, seed)
     _init(tuple(items))
     job = Job("v3", case, seed, [], [], [], [], [])
     samples = []
-    for i in range(20):
+    for i in range(tests):
         job = replace(
             job,
             thetas=people.thetas[i : i + 1].tolist(),
@@ -903,8 +903,430 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def _pct(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.1f} %"
+
+
+def _margin(p: float, n: int) -> float:
+    """Half-width of a 95 % binomial interval, in points."""
+    return 196 * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+ROWS: tuple[tuple[str, Callable[[Metrics], str]], ...] = (
+    (
+        "Questions asked: median / 90th percentile / max",
+        lambda m: f"{m.length_median:.0f} / {m.length_p90:.0f} / {m.length_max}",
+    ),
+    (
+        "— mean; scored (pilot items left out): median",
+        lambda m: f"{m.length_mean:.1f}; {m.scored_median:.0f}",
+    ),
+    ("— tests that reach the cap", lambda m: _pct(m.at_cap)),
+    (
+        "Routing decided after (median, questions)",
+        lambda m: "–" if math.isnan(m.routing_at_median) else f"{m.routing_at_median:.0f}",
+    ),
+    ("False passes, share of everybody", lambda m: _pct(m.false_pass_all)),
+    ("— of those who need the basics", lambda m: _pct(m.false_pass_needing)),
+    ("— within 0.25 of the cut, share of everybody", lambda m: _pct(m.false_pass_near)),
+    ("False referrals, share of everybody", lambda m: _pct(m.false_referral_all)),
+    ("Routing accuracy, everybody", lambda m: _pct(m.routing_accuracy)),
+    ("Routing accuracy, 0.25 or more from the cut", lambda m: _pct(m.clear_accuracy)),
+    ("95 % interval of the overall θ holds the truth", lambda m: _pct(m.coverage)),
+    ("Overall θ: RMSE / bias", lambda m: f"{m.overall_rmse:.3f} / {m.overall_bias:+.3f}"),
+    ("Overall band exact", lambda m: _pct(m.overall_band_exact)),
+    ("Domain band exact (5 domains)", lambda m: _pct(m.domain_band_exact)),
+    (
+        "— bands shown as sure: share / exact",
+        lambda m: f"{_pct(m.sure_share)} / {_pct(m.sure_exact)}",
+    ),
+    ("— bands « à confirmer »: exact", lambda m: _pct(m.unsure_exact)),
+    ("Help offered", lambda m: _pct(m.help_offered)),
+    (
+        "Highest item exposure / items never used",
+        lambda m: f"{_pct(m.max_exposure)} / {_pct(m.never_used)}",
+    ),
+    ("Mean P(right) on the first five questions", lambda m: _pct(m.first_five_p)),
+)
+
+
+def _table(columns: Mapping[str, Metrics], rows=ROWS) -> list[str]:
+    names = list(columns)
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for label, fmt in rows:
+        lines.append(f"| {label} | " + " | ".join(fmt(columns[k]) for k in names) + " |")
+    return lines
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    value: Callable[[Metrics], float]
+    ok: Callable[[Case, float], bool]
+    show: Callable[[float], str]
+    cases: Callable[[Case], bool] = lambda _case: True
+
+
+LISTED = (
+    "own",
+    "lower",
+    "higher",
+    "wider",
+    "correlation",
+    "random",
+    "discrimination",
+    "difficulty",
+    "parameters",
+)
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "False passes ≤ 4 % of everybody", lambda m: m.false_pass_all, lambda _c, v: v <= 0.04, _pct
+    ),
+    Target(
+        "Routing accuracy 0.25 or more from the cut ≥ 95 % (own model)",
+        lambda m: m.clear_accuracy,
+        lambda _c, v: v >= 0.95,
+        _pct,
+        lambda c: c.key == "own",
+    ),
+    Target(
+        "Routing accuracy 0.25 or more from the cut ≥ 92 % (wrong parameters)",
+        lambda m: m.clear_accuracy,
+        lambda _c, v: v >= 0.92,
+        _pct,
+        lambda c: c.wrong_parameters,
+    ),
+    Target(
+        "Median length ≤ 12", lambda m: m.length_median, lambda _c, v: v <= 12, lambda v: f"{v:.0f}"
+    ),
+    Target(
+        "90th percentile length ≤ 18",
+        lambda m: m.length_p90,
+        lambda _c, v: v <= 18,
+        lambda v: f"{v:.0f}",
+    ),
+    Target(
+        "95 % interval holds the truth ≥ 93 %", lambda m: m.coverage, lambda _c, v: v >= 0.93, _pct
+    ),
+)
+
+
+def _targets(run: Run) -> tuple[list[str], list[tuple[Case, Target, float]]]:
+    lines = [
+        "| case | target | version 3 | | version 2 |",
+        "|---|---|---:|---|---:|",
+    ]
+    missed: list[tuple[Case, Target, float]] = []
+    for case in run.cases:
+        if case.key not in LISTED:
+            continue
+        m3, m2 = run.results[case.key, "v3"], run.results[case.key, "v2"]
+        for target in TARGETS:
+            if not target.cases(case):
+                continue
+            v3, v2 = target.value(m3), target.value(m2)
+            ok = target.ok(case, v3)
+            if not ok:
+                missed.append((case, target, v3))
+            lines.append(
+                f"| {case.title} | {target.label} | {target.show(v3)} | {_verdict(ok)} | "
+                f"{target.show(v2)} ({_verdict(target.ok(case, v2))}) |"
+            )
+    return lines, missed
+
+
 def report(run: Run, overrides: Mapping[str, float]) -> str:
-    return summary(run) + "\n"
+    n = run.n
+    counts = Counter(it.domain for it in run.items)
+    options = Counter(it.options for it in run.items)
+    own3 = run.results.get(("own", "v3"))
+    out: list[str] = [
+        "# Assessment engine: simulation report",
+        "",
+        "Generated by `bench/simulate.py`; do not edit by hand. Rerun with:",
+        "",
+        "```",
+        f".venv/bin/python -m bench.simulate --seed {run.seed} --people {n}",
+        "```",
+        "",
+        f"Engine version 3 (in use) against version 2, in the same run: seed `{run.seed}`, "
+        f"{n} simulated people per case, the same people and the same random draw for each of "
+        "their answers under both engines. Only the speed line at the end depends on the machine.",
+    ]
+    if overrides:
+        changed = ", ".join(f"{k} = {v}" for k, v in sorted(overrides.items()))
+        out += ["", f"**Exploration run: engine constants changed from the code: {changed}.**"]
+    out += [
+        "",
+        "## The rules being compared",
+        "",
+        "**Version 3** (`app/assessment/engine.py`, docs/engine.md). Item model: a right answer "
+        "with probability c + (1 − c − 0.03) / (1 + e^(−a(θ − b))), c the chance of a right "
+        f"guess ({GUESSING_SHARE:g} / number of options; 0 for a typed answer), 0.03 a slip; the "
+        f"authors' values are taken as uncertain (a × {engine_v3.AUTHOR_A_TRUST:g}, b off by sd "
+        f"{engine_v3.AUTHOR_B_SD:g}, which flattens each item's curve). Two easy foundation items, "
+        "then the items that inform the overall θ most where the routing is decided (at the θ of "
+        "each domain that goes with an overall θ of −1), at least one per scored domain, until "
+        f"P(overall θ < −1) ≥ {engine_v3.ROUTED_CONFIDENCE:g} or ≤ "
+        f"{1 - engine_v3.PASSED_CONFIDENCE:.2f}, computed under a prior moved halfway from the "
+        "population's mean to the cut. Then the profile: items where they sharpen the overall θ "
+        f"until its band is at least {engine_v3.BAND_CONFIDENCE:g} likely (and "
+        "« À l'aise » ruled out or reached); up to "
+        f"{engine_v3.MAX_PILOT_ITEMS} unscored pilot items once the routing is decided, never past "
+        f"question {engine_v3.LAST_PILOT_POSITION}; at most {engine_v3.MAX_TOTAL_ITEMS} questions "
+        f"in all. Routed to the basics when P(overall θ < −1) ≥ {engine_v3.BASICS_THRESHOLD:g}.",
+        "",
+        "**Version 2** (kept unchanged in `bench/engine_v2.py`): two-parameter model without "
+        "guessing or slips, the authors' values as they are, prior N(−0.5, 1); foundation first, "
+        "one item per scored domain, then items where they shrink the overall θ's uncertainty "
+        "most, until P(overall θ < −1) ≥ 0.85 or ≤ 0.05 and the overall band is at least 0.5 "
+        "likely; at most 18 questions; routed when P(overall θ < −1) ≥ 0.3.",
+        "",
+        "## Method",
+        "",
+        f"- **Bank:** {run.bank_note}; {len(run.items)} items: "
+        + ", ".join(f"{d} {counts[d]}" for d in DOMAINS)
+        + f"; {options[3]} with 3 options, {options[4]} with 4, {options[0]} typed. No calibration "
+        "yet: every item is a pilot item and the engine takes every value as the authors'.",
+        "- **People:** abilities for the foundation and the five domains, "
+        "θ_d = mean + sd (√ρ g + √(1 − ρ) e_d); true overall θ = mean of the five domains. Unless "
+        "a case says otherwise: mean −0.5, sd 1, ρ 0.7 (the engine's population).",
+        f"- **Answers:** by the engine's item model with the *true* parameters: {GUESSING_SHARE:g} "
+        "of the people who do not know an answer pick an option at random (the others answer "
+        "wrong or « Je ne sais pas »), and 3 % of those who know slip.",
+        "- **False pass:** someone whose true overall θ is below −1 (needs the basics) and is not "
+        "routed to them, counted as a share of everybody tested (the people harmed). **False "
+        "referral:** the other way round. **Routing accuracy, 0.25 or more from the cut:** among "
+        "the people whose true overall θ is at least 0.25 from −1.",
+        "- **Interval:** version 3's 95 % interval of the overall θ (quantiles of its posterior); "
+        "for version 2, its estimate ± 1.96 posterior sd.",
+        f"- **Margins:** with {n} people a share near 4 % is known to ± "
+        f"{_margin(0.04, n):.1f} points, one near 90 % to ± {_margin(0.9, n):.1f} (95 %).",
+        "",
+        "The cases:",
+        "",
+        "| case | what differs from the engine's assumptions |",
+        "|---|---|",
+    ]
+    for case in run.cases:
+        what = []
+        if case.mean != -0.5:
+            what.append(f"population mean {case.mean:+.1f} (assumed −0.5)")
+        if case.sd != 1.0:
+            what.append(f"population sd {case.sd:g} (assumed 1)")
+        if case.correlation != 0.7:
+            what.append(f"domains correlated {case.correlation:g} (assumed 0.7)")
+        if case.random_share:
+            what.append(f"{case.random_share:.0%} of the answers random")
+        if case.a_factor != 1.0:
+            what.append(
+                f"true a = {case.a_factor:g} × the bank's (the bank overstates them by a third)"
+            )
+        if case.b_error:
+            what.append(f"true b = the bank's + an error of mean absolute value {case.b_error:g}")
+        if case.guessing != GUESSING_SHARE:
+            what.append(
+                f"{case.guessing:.0%} of the people who do not know guess (assumed {GUESSING_SHARE:.0%})"
+            )
+        out.append(f"| {case.title} | {'; '.join(what) or 'nothing'} |")
+
+    target_lines, missed = _targets(run)
+    out += ["", "## Targets", "", *target_lines, ""]
+    if missed:
+        out += ["What is missed, and why:", ""]
+        out += _why_missed(run, missed)
+    else:
+        out += ["Every target is met in every case listed."]
+
+    for case in run.cases:
+        if (case.key, "v2") not in run.results:
+            continue
+        out += [
+            "",
+            f"## {case.title}",
+            "",
+            *_table(
+                {
+                    "version 3": run.results[case.key, "v3"],
+                    "version 2": run.results[case.key, "v2"],
+                }
+            ),
+        ]
+        if case.key == "own" and run.no_pilots is not None:
+            m = run.no_pilots
+            out += [
+                "",
+                f"The same people with version 3 and no pilot item: median length "
+                f"{m.length_median:.0f}, false passes {_pct(m.false_pass_all)}, routing accuracy "
+                f"0.25 or more from the cut {_pct(m.clear_accuracy)}.",
+            ]
+
+    if run.baselines and own3 is not None:
+        out += [
+            "",
+            "## Other ways of testing (the engine's own model)",
+            "",
+            f"The same people, {run.baseline_length} questions for everybody (version 3's mean "
+            "number of scored questions). The fixed form asks 2 foundation items and the items of "
+            "each domain most informative at the population's mean; the Pix-like test keeps one "
+            "estimate for the whole bank, starts at −3, moves by at most 0.5 a question and draws "
+            'among the 5 most informative items (51/25/12/6/6 %). "Scored by version 3" uses '
+            "version 3's estimates and routing on the answers collected.",
+            "",
+            *_table({"version 3": own3, **run.baselines}, rows=ROWS[:1] + ROWS[4:13]),
+        ]
+
+    if run.thresholds:
+        out += [
+            "",
+            "## The routing threshold",
+            "",
+            "The same tests, routed at other thresholds of P(overall θ < −1) (version 3):",
+            "",
+            "| case | threshold | false passes | false referrals | accuracy 0.25 or more from the cut |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for key, tau, m in run.thresholds:
+            title = next(c.title for c in run.cases if c.key == key)
+            mark = " (in use)" if tau == engine_v3.BASICS_THRESHOLD else ""
+            out.append(
+                f"| {title} | {tau:g}{mark} | {_pct(m.false_pass_all)} | "
+                f"{_pct(m.false_referral_all)} | {_pct(m.clear_accuracy)} |"
+            )
+
+    if run.pilots is not None:
+        pr = run.pilots
+        reached = (
+            f"about {pr.people_all_500:,} people".replace(",", " ")
+            if pr.people_all_500
+            else "more than 200 000 people"
+        )
+        without = (
+            f"{pr.without_pilots:,}".replace(",", " ")
+            if pr.without_pilots
+            else "never (some items are never or almost never chosen)"
+        )
+        out += [
+            "",
+            "## Pilot items: how long until every item has 500 answers",
+            "",
+            f"In the engine's own case, {_pct(pr.reach)} of the pilot items planned were asked "
+            "(a test whose routing is not decided by question "
+            f"{engine_v3.LAST_PILOT_POSITION} asks none). Projected from this run's exposure "
+            "(each item's share of tests as a scored question) and pilot rate, with a calibration "
+            f"every {CALIBRATION_EVERY} people that stops using as pilots the items that have "
+            f"{PILOT_TARGET} answers:",
+            "",
+            f"- every item reaches {PILOT_TARGET} answers after {reached}; half of them after "
+            f"{pr.people_half_500:,} people.".replace(",", " "),
+            f"- without pilot items: {without}; after 10 000 people {pr.rarely_seen} items would "
+            f"still have fewer than {PILOT_TARGET}.",
+        ]
+
+    out += [
+        "",
+        "## Guessing",
+        "",
+        "Version 3 models guessing (a floor of "
+        f"{GUESSING_SHARE:g} / number of options); version 2 does not. " + _guessing_sentence(run),
+        "",
+        "## Speed (machine-dependent)",
+        "",
+        f"`engine.step` along {min(20, run.n)} simulated tests, caches emptied before each call: median "
+        f"{run.speed[0]:.1f} ms, maximum {run.speed[1]:.1f} ms. Whole run: {run.seconds:.0f} s "
+        f"with {run.workers} worker process(es).",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _guessing_sentence(run: Run) -> str:
+    parts = []
+    for key in ("all-guess", "own", "no-guessing"):
+        if (key, "v2") not in run.results:
+            continue
+        case = next(c for c in run.cases if c.key == key)
+        m3, m2 = run.results[key, "v3"], run.results[key, "v2"]
+        parts.append(
+            f"{case.guessing:.0%} of those who do not know guessing: false passes "
+            f"{_pct(m3.false_pass_all)} with version 3, {_pct(m2.false_pass_all)} with version 2"
+        )
+    if not parts:
+        return ""
+    return (
+        "Ignoring guessing is not harmless: a right answer to a guessable item then counts as "
+        "full proof, and people who guess are routed past the basics. " + "; ".join(parts) + "."
+    )
+
+
+def _why_missed(run: Run, missed: Sequence[tuple[Case, Target, float]]) -> list[str]:
+    lines = []
+    by_target: dict[str, list[tuple[Case, float]]] = {}
+    for case, target, value in missed:
+        by_target.setdefault(target.label, []).append((case, value))
+    for label, cases in by_target.items():
+        where = ", ".join(f"{c.title.lower()} ({_show(label, v)})" for c, v in cases)
+        lines.append(f"- **{label}**: missed in {where}. {_reason(run, label, cases)}")
+    return lines
+
+
+def _show(label: str, value: float) -> str:
+    return f"{value:.0f}" if "length" in label else _pct(value)
+
+
+def _reason(run: Run, label: str, cases: Sequence[tuple[Case, float]]) -> str:
+    own = run.results.get(("own", "v3"))
+    if label.startswith("Routing accuracy") and own is not None:
+        case = cases[0][0]
+        m = run.results[case.key, "v3"]
+        rows = [t for t in run.thresholds if t[0] == "own"]
+        best = max(rows, key=lambda t: t[2].clear_accuracy) if rows else None
+        extra = (
+            f" At threshold {best[1]:g} the accuracy 0.25 or more from the cut would be "
+            f"{_pct(best[2].clear_accuracy)} in the engine's own model, with "
+            f"{_pct(best[2].false_pass_all)} false passes (threshold table): no threshold "
+            "reaches the target while keeping false passes under 4 % in every case."
+            if best is not None
+            else ""
+        )
+        kind = (
+            f"mostly false referrals ({_pct(m.false_referral_all)} of everybody, against "
+            f"{_pct(m.false_pass_all)} false passes)"
+            if m.false_referral_all > m.false_pass_all
+            else f"mostly false passes ({_pct(m.false_pass_all)} of everybody)"
+        )
+        return (
+            f"In the engine's own model the errors are {kind}: the threshold is set low so that "
+            "false passes stay under 4 % when the assumptions are wrong, and telling apart "
+            "people a quarter of a unit above the cut from those just below it takes more "
+            f"than 18 questions ({_pct(m.at_cap)} of the tests reach the cap). Each answer says "
+            "little at the cut: a right answer may be a guess (one chance in 6 to 8 with 3 or "
+            "4 options), people slip, and the authors' values are taken as uncertain until "
+            "calibration, which flattens every item's curve (and is what keeps the false "
+            "passes and the intervals right in the wrong-parameter cases)." + extra
+        )
+    if label.startswith("Median length"):
+        return (
+            "The people near the cut get long tests (the routing needs them), and when the "
+            "parameters or the population are not those assumed, more people are near enough."
+        )
+    if label.startswith("False passes"):
+        return (
+            "The engine believes its items more than they deserve in this case, so it stops "
+            "sure of itself too early for people just under the cut; the threshold table shows "
+            "what a lower threshold would cost."
+        )
+    if label.startswith("95 %"):
+        return "The posterior is too narrow when the answers do not follow the model."
+    return ""
 
 
 if __name__ == "__main__":

@@ -87,10 +87,10 @@ MAX_PILOT_ITEMS = 2
 PILOT_POSITIONS: tuple[int, ...] = tuple(range(3, 13))  # 1-based positions a pilot may take
 LAST_PILOT_POSITION = PILOT_POSITIONS[-1]  # a pilot never makes a test longer than this
 
-BASICS_THRESHOLD = 0.3  # needs_basics when P(overall θ < -1) is at least this
+BASICS_THRESHOLD = 0.25  # needs_basics when P(overall θ < -1) is at least this
 ROUTED_CONFIDENCE = 0.65  # routing decided "basics" when P(overall θ < -1) is at least this
 PASSED_CONFIDENCE = 0.95  # routing decided "no basics" when P(overall θ ≥ -1) is at least this
-BAND_CONFIDENCE = 0.5  # the profile stops when P(overall θ in the reported band) is this
+BAND_CONFIDENCE = 0.4  # the profile stops when P(overall θ in the reported band) is this
 TOP_BAND_DOUBT = 0.2  # and, to report "Autonome", P(overall θ ≥ +1) at most this
 DOMAIN_SURE = 0.6  # a domain band is shown as sure when it is at least this likely
 START_P_CORRECT = 0.7
