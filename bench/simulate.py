@@ -297,19 +297,9 @@ def _run_person(
             if now.next_item is None:
                 break
             answers.append((now.next_item.id, _answer(truth, job, row, now.next_item.id)))
-        res = engine_v3.result(items, answers, seed)
-        return Outcome(
-            tuple(answers),
-            len(answers) - len(res.pilot_items),
-            res.pilot_items,
-            tuple(res.domains[d].theta for d in SCORED_DOMAINS),
-            tuple(res.domains[d].sure for d in SCORED_DOMAINS),
-            res.overall_theta,
-            res.overall_sd,
-            res.overall_low,
-            res.overall_high,
-            res.needs_basics,
-            res.basics_probability,
+        return _v3_outcome(
+            engine_v3.result(items, answers, seed),
+            answers,
             routing_at,
             engine_v3.should_offer_help(items, answers, seed),
         )
@@ -331,6 +321,29 @@ def _run_person(
         res.basics_probability,
         0,
         module.should_offer_help(items, answers),
+    )
+
+
+def _v3_outcome(
+    res: engine_v3.AssessmentResult,
+    answers: Sequence[tuple[str, bool]],
+    routing_at: int = 0,
+    offer_help: bool = False,
+) -> Outcome:
+    return Outcome(
+        tuple(answers),
+        len(answers) - len(res.pilot_items),
+        res.pilot_items,
+        tuple(res.domains[d].theta for d in SCORED_DOMAINS),
+        tuple(res.domains[d].sure for d in SCORED_DOMAINS),
+        res.overall_theta,
+        res.overall_sd,
+        res.overall_low,
+        res.overall_high,
+        res.needs_basics,
+        res.basics_probability,
+        routing_at,
+        offer_help,
     )
 
 
@@ -581,26 +594,7 @@ class ScoreJob:
 def _score_chunk(job: ScoreJob) -> list[Outcome]:
     """Engine version 3's scoring of answers collected another way (no pilot items)."""
     items = tuple(replace(it, pilot=False) for it in _ITEMS)
-    out = []
-    for answers in job.answer_sets:
-        res = engine_v3.result(items, answers)
-        out.append(
-            Outcome(
-                tuple(answers),
-                len(answers),
-                (),
-                tuple(res.domains[d].theta for d in SCORED_DOMAINS),
-                tuple(res.domains[d].sure for d in SCORED_DOMAINS),
-                res.overall_theta,
-                res.overall_sd,
-                res.overall_low,
-                res.overall_high,
-                res.needs_basics,
-                res.basics_probability,
-                0,
-            )
-        )
-    return out
+    return [_v3_outcome(engine_v3.result(items, answers), answers) for answers in job.answer_sets]
 
 
 def native_outcome(answers: Sequence[tuple[str, bool]], theta: float) -> Outcome:
