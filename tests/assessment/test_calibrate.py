@@ -731,11 +731,18 @@ def test_write_and_load_round_trip(content: Path) -> None:
         if result.method == "kept":
             assert (new.a, new.b) == (old.a, old.b)
             assert new.id not in after.calibration.items
+            assert new.pilot and not new.a_estimated and new.b_se is None
         else:
             assert new.a == pytest.approx(result.new_a, abs=5e-4)
             assert new.b == pytest.approx(result.new_b, abs=5e-4)
             calibrated = after.calibration.items[new.id]
             assert calibrated.method == result.method and calibrated.n == result.n
+            # What the engine reads: whether it still gathers answers, and how sure a and b are.
+            assert new.calibrated_answers == result.n
+            assert new.pilot == (result.n < 500)
+            assert new.a_estimated == (result.method == "2PL")
+            assert new.b_se == pytest.approx(result.se_b, abs=5e-4)
+    assert header["population_mean"] == pytest.approx(report.population_mean, abs=1e-3)
     # Same content, same version; no file, the author values and the first version again.
     assert load_bank(content).version == after.version
     (content / CALIBRATION_FILE).unlink()
