@@ -13,6 +13,7 @@ from . import migrate
 from .assessment.bank import CALIBRATION_LINKS
 from .assessment.domains import DOMAINS
 from .config import LOCALES
+from .staff.accounts import KINDS, ROLES
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -231,9 +232,7 @@ def import_places_command(csv_file: IO[bytes]) -> None:
 
 @click.command("create-organisation")
 @click.option("--name", required=True)
-@click.option(
-    "--kind", required=True, help="france-travail, france-services, association, mairie, other"
-)
+@click.option("--kind", required=True, type=click.Choice(KINDS))
 @click.option("--postcode", required=True)
 @click.option("--place-id", default=None, help="The id of its place in the places file, if any.")
 @with_appcontext
@@ -254,7 +253,7 @@ def create_organisation_command(name: str, kind: str, postcode: str, place_id: s
 @click.command("create-staff")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, help="mediator, counsellor or admin")
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--organisation-id", type=int, default=None)
 @click.password_option(help="At least 12 characters (asked if not given).")
 @with_appcontext
@@ -284,12 +283,11 @@ def create_staff_command(
 def expire_requests_command() -> None:
     """Close requests to be contacted left without answer for 30 days, and erase the
     contact details of requests closed for 30 days. Safe to run again: run it daily."""
-    from datetime import UTC, datetime
-
     from .extensions import db
     from .staff.requests import expire_and_erase
+    from .times import utcnow
 
-    expired, erased = expire_and_erase(db.session, now=datetime.now(UTC))
+    expired, erased = expire_and_erase(db.session, now=utcnow())
     click.echo(f"{expired} demande(s) expirée(s), {erased} coordonnée(s) effacée(s).")
 
 
@@ -317,6 +315,7 @@ def purge_command(now_text: str | None) -> None:
 
     from .extensions import db
     from .mydata import purge
+    from .times import utcnow
 
     if now_text:
         try:
@@ -326,7 +325,7 @@ def purge_command(now_text: str | None) -> None:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     else:
-        now = datetime.now(UTC)
+        now = utcnow()
     config = current_app.config
     report = purge(
         db.session,

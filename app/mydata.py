@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .assessment.bank import DONT_KNOW, Bank
 from .models import (
+    OPEN_REQUEST_STATUSES,
     AccessRecord,
     Answer,
     Consent,
@@ -39,7 +40,7 @@ from .models import (
     StepDone,
 )
 from .staff.access import accesses_to
-from .staff.requests import OPEN_STATUSES, expire_and_erase
+from .staff.requests import expire_and_erase
 from .times import add_months, as_utc, utc
 
 __all__ = ["PurgeReport", "collect", "erase", "purge"]
@@ -322,7 +323,7 @@ def inactive_people(db: Session, *, now: datetime, months: int) -> list[int]:
                 ),
                 ~exists().where(
                     ContactRequest.person_id == Person.id,
-                    ContactRequest.status.in_(OPEN_STATUSES),
+                    ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
                 ),
             )
             .order_by(Person.id)
@@ -340,9 +341,11 @@ def purge(
 ) -> PurgeReport:
     """Apply the retention periods at ``now``. Running it again at once does nothing more.
 
-    1. People inactive for ``inactive_months`` are erased (``erase``: answers detached).
-    2. Requests to be contacted left unanswered expire; contact details are erased 30 days
-       after a request is closed (app.staff.requests.expire_and_erase).
+    1. Requests to be contacted left unanswered expire; contact details are erased 30 days
+       after a request is closed (app.staff.requests.expire_and_erase). First, so that a
+       person whose last open request expires now is erased by this same run (2), not by
+       the next one.
+    2. People inactive for ``inactive_months`` are erased (``erase``: answers detached).
     3. Consents ended (expired or withdrawn) more than ``consent_days_after_end`` days ago
        are deleted, except those a request to be contacted still refers to (they go with
        the request, when the person is erased).
@@ -351,13 +354,13 @@ def purge(
        and time zone, always agrees).
     """
     now = utc(now)
+    expired, contact_erased = expire_and_erase(db, now=now)
     people = answers = 0
     for person_id in inactive_people(db, now=now, months=inactive_months):
         person = db.get(Person, person_id)
         if person is not None:
             answers += erase(db, person, now)
             people += 1
-    expired, contact_erased = expire_and_erase(db, now=now)
     ended_before = now - timedelta(days=consent_days_after_end)
     consents = db.execute(
         delete(Consent)

@@ -37,11 +37,11 @@ __all__ = [
     "EXPIRE_AFTER_DAYS",
     "FLAG_AFTER_DAYS",
     "HALVES",
-    "OPEN_STATUSES",
     "SLOTS",
     "STATUSES",
     "RequestError",
     "cancel_by_person",
+    "check_contact",
     "create_request",
     "expire_and_erase",
     "is_flagged",
@@ -57,7 +57,6 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 HALVES = ("am", "pm")
 SLOTS = tuple(f"{day}-{half}" for day in DAYS for half in HALVES)
 STATUSES = ("new", "in-progress", "done", "cancelled", "expired")
-OPEN_STATUSES = OPEN_REQUEST_STATUSES
 CLOSED_STATUSES = ("done", "cancelled", "expired")
 FLAG_AFTER_DAYS = 10
 EXPIRE_AFTER_DAYS = 30
@@ -171,6 +170,23 @@ def _contact_details(
     return None, None  # in person: the person comes at one of the times chosen
 
 
+def check_contact(
+    *, channel: str, slots: Iterable[str] | str, phone: str | None, email: str | None
+) -> tuple[str, str | None, str | None]:
+    """Check how and when the person wants to be contacted, before anything is saved.
+
+    Returns the slots as stored and the phone and e-mail kept for this channel (only what
+    it needs); raises ``RequestError`` on the field to fix.
+    """
+    if channel not in CHANNELS:
+        raise RequestError(
+            N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
+        )
+    slot_text = _clean_slots(slots)
+    kept_phone, kept_email = _contact_details(channel, phone, email)
+    return slot_text, kept_phone, kept_email
+
+
 # --------------------------------------------------------------------------------------------
 # The person
 
@@ -211,12 +227,9 @@ def create_request(
     existing = _by_form_key(db, form_key)
     if existing is not None:
         return _same_form(existing, person)
-    if channel not in CHANNELS:
-        raise RequestError(
-            N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
-        )
-    slot_text = _clean_slots(slots)
-    kept_phone, kept_email = _contact_details(channel, phone, email)
+    slot_text, kept_phone, kept_email = check_contact(
+        channel=channel, slots=slots, phone=phone, email=email
+    )
     consent = grant_pending(
         db,
         person=person,
@@ -264,7 +277,7 @@ def cancel_by_person(
     )
     if request is None:
         raise NotVisible(request_id)
-    if request.status not in OPEN_STATUSES:
+    if request.status not in OPEN_REQUEST_STATUSES:
         return request
     request.status = "cancelled"
     request.closed_at = now
@@ -291,7 +304,7 @@ def requests_of(db: Session, person: Person) -> list[ContactRequest]:
 def is_flagged(request: ContactRequest, now: datetime) -> bool:
     """Open, not answered yet, and made more than ``FLAG_AFTER_DAYS`` ago."""
     return (
-        request.status in OPEN_STATUSES
+        request.status in OPEN_REQUEST_STATUSES
         and request.answered_at is None
         and utc(now) - as_utc(request.created_at) > timedelta(days=FLAG_AFTER_DAYS)
     )
@@ -333,7 +346,7 @@ def expire_and_erase(db: Session, *, now: datetime) -> tuple[int, int]:
     expired = db.execute(
         update(ContactRequest)
         .where(
-            ContactRequest.status.in_(OPEN_STATUSES),
+            ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
             ContactRequest.created_at < now - timedelta(days=EXPIRE_AFTER_DAYS),
         )
         .values(status="expired", closed_at=now)
@@ -371,7 +384,7 @@ def queue(
         return [], 0
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    statuses = OPEN_STATUSES if status is None else (status,)
+    statuses = OPEN_REQUEST_STATUSES if status is None else (status,)
     where = (
         ContactRequest.organisation_id == staff.organisation_id,
         ContactRequest.status.in_(statuses),

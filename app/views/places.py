@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..http import page_number
 from ..models import Place
 from ..pages import page_examples
 from ..places import hours
@@ -143,10 +144,7 @@ def filters_from_request() -> tuple[SearchFilters, list[str]]:
 def search() -> str:
     query = request.args.get("q", "").strip()[:100]
     filters, modes = filters_from_request()
-    try:
-        page = max(1, min(int(request.args.get("page", "1")), 1000))
-    except ValueError:
-        page = 1
+    page = page_number()
     result = search_places(db.session, query, filters=filters, page=page) if query else None
     now = datetime.now().astimezone()
     return render_template(
