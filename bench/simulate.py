@@ -1279,33 +1279,59 @@ def _show(label: str, value: float) -> str:
 def _reason(run: Run, label: str, cases: Sequence[tuple[Case, float]]) -> str:
     own = run.results.get(("own", "v3"))
     if label.startswith("Routing accuracy") and own is not None:
-        case = cases[0][0]
-        m = run.results[case.key, "v3"]
         rows = [t for t in run.thresholds if t[0] == "own"]
         best = max(rows, key=lambda t: t[2].clear_accuracy) if rows else None
+        both = [
+            tau
+            for _key, tau, m in rows
+            if m.clear_accuracy >= 0.95
+            and all(mm.false_pass_all <= 0.04 for key2, tau2, mm in run.thresholds if tau2 == tau)
+        ]
         extra = (
             f" At threshold {best[1]:g} the accuracy 0.25 or more from the cut would be "
             f"{_pct(best[2].clear_accuracy)} in the engine's own model, with "
-            f"{_pct(best[2].false_pass_all)} false passes (threshold table): no threshold "
-            "reaches the target while keeping false passes under 4 % in every case."
+            f"{_pct(best[2].false_pass_all)} false passes (threshold table); "
+            + (
+                "no threshold in the table reaches 95 % with false passes under 4 % in both "
+                "cases shown."
+                if not both
+                else f"threshold {both[0]:g} would reach both in the cases shown."
+            )
             if best is not None
             else ""
         )
-        kind = (
-            f"mostly false referrals ({_pct(m.false_referral_all)} of everybody, against "
-            f"{_pct(m.false_pass_all)} false passes)"
-            if m.false_referral_all > m.false_pass_all
-            else f"mostly false passes ({_pct(m.false_pass_all)} of everybody)"
+        ratios = [
+            run.results[c.key, "v2"].false_pass_all / run.results[c.key, "v3"].false_pass_all
+            for c, _value in cases
+            if run.results[c.key, "v3"].false_pass_all > 0
+        ]
+        v2_note = (
+            " Version 2 routes more of these people right because it believes its items "
+            "fully: in the same cases its false passes are "
+            + (
+                f"{min(ratios):.1f} to {max(ratios):.1f} times"
+                if round(min(ratios), 1) != round(max(ratios), 1)
+                else f"{min(ratios):.1f} times"
+            )
+            + " as many."
+            if ratios and min(ratios) > 1
+            else ""
+        )
+        split = "; ".join(
+            f"{c.title.lower()}: {_pct(run.results[c.key, 'v3'].false_referral_all)} against "
+            f"{_pct(run.results[c.key, 'v3'].false_pass_all)}, "
+            f"{_pct(run.results[c.key, 'v3'].at_cap)} of the tests at the cap"
+            for c, _value in cases
         )
         return (
-            f"In the engine's own model the errors are {kind}: the threshold is set low so that "
-            "false passes stay under 4 % when the assumptions are wrong, and telling apart "
-            "people a quarter of a unit above the cut from those just below it takes more "
-            f"than 18 questions ({_pct(m.at_cap)} of the tests reach the cap). Each answer says "
-            "little at the cut: a right answer may be a guess (one chance in 6 to 8 with 3 or "
-            "4 options), people slip, and the authors' values are taken as uncertain until "
-            "calibration, which flattens every item's curve (and is what keeps the false "
-            "passes and the intervals right in the wrong-parameter cases)." + extra
+            f"The errors are false referrals far more than false passes ({split}, as shares of "
+            "everybody): the threshold is set low so that false passes stay under 4 % when the "
+            "assumptions are wrong, and telling people a quarter of a unit above the cut from "
+            "those just below it takes more than 18 questions. Each answer says little at the "
+            "cut: a right answer may be a guess (one chance in 6 to 8 with 3 or 4 options), "
+            "people slip, and the authors' values are taken as uncertain until calibration, "
+            "which flattens every item's curve (and is what keeps the false passes and the "
+            "intervals right in the wrong-parameter cases)." + v2_note + extra
         )
     if label.startswith("Median length"):
         return (

@@ -779,8 +779,12 @@ def _candidates(parsed: _Parsed, domains: Sequence[str]) -> list[ItemLike]:
 
 
 def _randomesque(ranked: Sequence[tuple[float, ItemT]], parsed: _Parsed, seed: int | str) -> ItemT:
+    """One of the :data:`RANDOMESQUE_K` best items, at random, in the domain of the best one:
+    the domain goes where the information is, and the best items of a domain take turns (the
+    best of each domain would otherwise reach nearly everybody, one step or the next)."""
     ordered = sorted(ranked, key=lambda pair: (-round(pair[0], 12), pair[1].id))
-    best = [it for _, it in ordered[:RANDOMESQUE_K]]
+    domain = ordered[0][1].domain
+    best = [it for _, it in ordered if it.domain == domain][:RANDOMESQUE_K]
     # Exposure control, not security: a reproducible generator is what we want here.
     rng = random.Random(f"{seed}:{parsed.n_total}")  # noqa: S311
     return best[rng.randrange(len(best))]
