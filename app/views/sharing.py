@@ -13,26 +13,13 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ContactRequestForm, EmptyForm, ShareForm
-from ..models import Organisation, Person
+from ..models import Person
 from ..pages import page_examples
-from ..staff import accounts, consent, requests
+from ..staff import consent, requests
 from ..times import utcnow as now
 from .current import current_person, person_or_start
 
 bp = Blueprint("sharing", __name__)
-
-
-def nearby(postcode: str | None) -> list[Organisation]:
-    """The organisations near a postcode typed on the page (none for anything else)."""
-    postcode = (postcode or "").strip()
-    if len(postcode) != 5 or not postcode.isascii() or not postcode.isdigit():
-        return []
-    return accounts.organisations_near(db.session, postcode)
-
-
-def postcode_typed() -> str:
-    """The postcode that lists the organisations: in the address (GET) or the form (POST)."""
-    return request.values.get("cp", "")
 
 
 @bp.route("/partager", methods=["GET", "POST"])
@@ -41,8 +28,7 @@ def share() -> str | Response:
     person = current_person()
     if person is None or person.result is None:
         return redirect(url_for("assessment.intro"))
-    postcode = postcode_typed()
-    form = ShareForm(nearby=nearby(postcode), cp=postcode)
+    form = ShareForm(cp=request.args.get("cp", ""))
     if form.validate_on_submit():
         consent.grant(
             db.session,
@@ -56,7 +42,6 @@ def share() -> str | Response:
     return render_template(
         "sharing/share.html",
         form=form,
-        postcode=postcode,
         version=consent.CONSENT_TEXT_VERSION,
     )
 
@@ -64,9 +49,8 @@ def share() -> str | Response:
 @bp.route("/etre-contacte", methods=["GET", "POST"])
 @page_examples({}, {"cp": "93200", "origine": "recherche-emploi/cv"})
 def contact() -> str | Response:
-    postcode = postcode_typed()
     form = ContactRequestForm(
-        nearby=nearby(postcode), cp=postcode, origine=request.args.get("origine", "")
+        cp=request.args.get("cp", ""), origine=request.args.get("origine", "")
     )
     if form.validate_on_submit():
         try:
@@ -86,7 +70,7 @@ def contact() -> str | Response:
             form.fail(error)
         else:
             return redirect(url_for("sharing.my_space"), code=303)
-    return render_template("sharing/contact.html", form=form, postcode=postcode)
+    return render_template("sharing/contact.html", form=form)
 
 
 @bp.route("/mon-espace")
