@@ -11,6 +11,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
+from .assessment.bank import CALIBRATION_LINKS
+from .assessment.domains import DOMAINS
+from .config import LOCALES
 from .staff.accounts import KINDS, ROLES
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -51,6 +54,13 @@ def revision(message: str) -> None:
     help="Items with fewer answers keep their values.",
 )
 @click.option(
+    "--link",
+    type=click.Choice(list(CALIBRATION_LINKS)),
+    default="auto",
+    show_default=True,
+    help="What holds the scale (docs/calibration.md).",
+)
+@click.option(
     "--content-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -65,10 +75,12 @@ def calibrate_command(
     write: bool,
     all_items: bool,
     min_answers: int,
+    link: str,
     content_dir: Path | None,
     check_correlation: bool,
 ) -> None:
-    """Re-estimate the items' difficulty and discrimination from the stored answers."""
+    """Re-estimate the items' difficulty and discrimination, and the people's mean and spread,
+    from the stored answers (those of erased people included)."""
     from sqlalchemy import select
 
     from .assessment import engine
@@ -80,14 +92,20 @@ def calibrate_command(
         write_calibration,
     )
     from .extensions import db
-    from .models import Answer
+    from .models import Answer, DetachedAnswer
 
     directory = content_dir or DEFAULT_DIRECTORY
     bank = load_bank(directory)
     rows = db.session.execute(select(Answer.person_id, Answer.item_id, Answer.correct)).all()
-    responses = responses_from_rows(rows)
+    detached = db.session.execute(
+        select(DetachedAnswer.respondent, DetachedAnswer.item_id, DetachedAnswer.correct)
+    ).all()
+    responses = responses_from_rows(rows) + [
+        (f"erased:{key}", item_id, correct) for key, item_id, correct in detached
+    ]
+    correlation = engine.DEFAULT_POPULATION.correlation
     report = calibrate(
-        responses, bank.items, correlation=engine.DOMAIN_CORRELATION, min_answers=min_answers
+        responses, bank.items, correlation=correlation, min_answers=min_answers, link=link
     )
     click.echo(report.summary(all_items=all_items))
     if check_correlation:
@@ -107,6 +125,90 @@ def calibrate_command(
         raise click.ClickException(str(error)) from error
     new_version = load_bank(directory).version
     click.echo(f"Wrote {path}. New bank version {new_version}. Restart the app to use it.")
+
+
+@click.command("items-report")
+@with_appcontext
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write every row to this CSV file.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(list(LOCALES)),
+    default=None,
+    help="Show only this language's rows (the CSV keeps them all).",
+)
+@click.option(
+    "--domain",
+    type=click.Choice(list(DOMAINS)),
+    default=None,
+    help="Show only this domain's items (the CSV keeps them all).",
+)
+@click.option("--flagged", is_flag=True, help="Show only the rows with a flag.")
+@click.option(
+    "--min-answers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Answers a row needs for fit and DIF figures (default: 50).",
+)
+def items_report_command(
+    csv_path: Path | None,
+    language: str | None,
+    domain: str | None,
+    flagged: bool,
+    min_answers: int | None,
+) -> None:
+    """How each item behaves, per language: answers, share right, share « Je ne sais pas »,
+    fit, differential functioning between languages, exposure (docs/items.md)."""
+    from sqlalchemy import select
+
+    from .assessment import service
+    from .assessment.items_report import (
+        MIN_ANSWERS,
+        PersonAnswers,
+        format_table,
+        items_report,
+        summary,
+        to_csv,
+    )
+    from .extensions import db
+    from .models import Answer, Person
+
+    bank = current_app.extensions["bank"]
+    rows = db.session.execute(
+        select(Answer.person_id, Person.locale, Person.seed, Answer.item_id, Answer.correct)
+        .join(Person, Person.id == Answer.person_id)
+        .order_by(Answer.person_id, Answer.position)
+    ).all()
+    people: dict[int, PersonAnswers] = {}
+    for person_id, locale, seed, item_id, correct in rows:
+        entry = people.setdefault(person_id, PersonAnswers(person_id, locale, seed, []))
+        entry.answers.append((item_id, correct))  # type: ignore[attr-defined]
+    report = items_report(
+        bank.items,
+        people.values(),
+        LOCALES,
+        population=service.population(bank),
+        min_answers=min_answers or MIN_ANSWERS,
+    )
+    shown = [
+        row
+        for row in report
+        if (language is None or row.locale == language) and (domain is None or row.domain == domain)
+    ]
+    click.echo(f"{len(people)} tests, {len(rows)} answers, {len(bank.items)} items.")
+    click.echo(format_table(shown, flagged_only=flagged))
+    flags = summary(report)
+    click.echo(
+        "Flags: " + (", ".join(f"{kind} {n}" for kind, n in sorted(flags.items())) or "none")
+    )
+    if csv_path is not None:
+        csv_path.write_text(to_csv(report), encoding="utf-8")
+        click.echo(f"Wrote {csv_path}.")
 
 
 @click.command("import-places")
@@ -316,6 +418,7 @@ def build_audio_command(check: bool, force: bool, jobs: int, script_locale: str 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(calibrate_command)
+    app.cli.add_command(items_report_command)
     app.cli.add_command(import_places_command)
     app.cli.add_command(create_organisation_command)
     app.cli.add_command(create_staff_command)

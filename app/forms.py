@@ -139,7 +139,6 @@ class AnswerForm(Form):
 
     item_id = HiddenField()
     choice = RadioField(validate_choice=False)
-    choices = SelectMultipleField(validate_choice=False)
     text = StringField()
     #: The « Je ne sais pas » button: posted only when the person pressed it.
     dont_know = StringField(name=DONT_KNOW_BUTTON)
@@ -151,9 +150,9 @@ class AnswerForm(Form):
 
     def bind(self, item: Item) -> None:
         self.item = item
-        labels = options((str(number), _(option)) for number, option in enumerate(item.options, 1))
-        self.choice.choices = labels
-        self.choices.choices = labels
+        self.choice.choices = options(
+            (str(number), _(option)) for number, option in enumerate(item.options, 1)
+        )
 
     @property
     def said_dont_know(self) -> bool:
@@ -161,12 +160,11 @@ class AnswerForm(Form):
 
     @property
     def answer_field(self) -> Field:
-        return {"single": self.choice, "multiple": self.choices, "text": self.text}[self.item.kind]
+        return {"single": self.choice, "text": self.text}[self.item.kind]
 
-    def response(self) -> str | list[str]:
-        """What was answered, after validate(): an option number, a list, or the text."""
-        field = self.answer_field
-        return list(field.data) if self.item.kind == "multiple" else str(field.data).strip()
+    def response(self) -> str:
+        """What was answered, after validate(): an option number or the text."""
+        return str(self.answer_field.data).strip()
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         if not super().validate(extra_validators):
@@ -177,10 +175,6 @@ class AnswerForm(Form):
         field, valid = self.answer_field, {str(n) for n in range(1, len(self.item.options) + 1)}
         if self.item.kind == "single" and field.data not in valid:
             self.add_error(field, _("Choisissez une réponse, ou appuyez sur « Je ne sais pas »."))
-        elif self.item.kind == "multiple" and (not field.data or not set(field.data) <= valid):
-            self.add_error(
-                field, _("Cochez au moins une réponse, ou appuyez sur « Je ne sais pas ».")
-            )
         elif self.item.kind == "text":
             text = " ".join((field.data or "").split())
             if not text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import ContactRequest, Organisation
 from app.staff import accounts
 
-Strategy = Callable[[Item], str | Sequence[str]]
+Strategy = Callable[[Item], str]
 
 
 def csrf_token(html: str) -> str:
@@ -43,37 +43,30 @@ def start_test(client: FlaskClient) -> str:
     return path_of(response.headers["Location"])
 
 
-def post_answer(
-    client: FlaskClient, path: str, response: str | Sequence[str]
-) -> tuple[int, str, str]:
+def post_answer(client: FlaskClient, path: str, response: str) -> tuple[int, str, str]:
     """Answer the question at ``path``; return (status, where it leads, the item id)."""
     html = client.get(path).get_data(as_text=True)
     item_id = item_on_page(html)
     data: dict[str, object] = {"csrf_token": csrf_token(html), "item_id": item_id}
     if response == DONT_KNOW:
         data["je_ne_sais_pas"] = "1"
-    elif isinstance(response, str):
+    else:
         data["choice"] = response
         data["text"] = response
-    else:
-        data["choices"] = list(response)
     posted = client.post(path, data=data)
     return posted.status_code, path_of(posted.headers.get("Location", path)), item_id
 
 
-def right_answer(item: Item) -> str | list[str]:
+def right_answer(item: Item) -> str:
     if item.kind == "text":
         return item.accepted[0]
-    if item.kind == "multiple":
-        return sorted(str(n) for n in item.answer)
     return str(next(iter(item.answer)))
 
 
-def wrong_answer(item: Item) -> str | list[str]:
+def wrong_answer(item: Item) -> str:
     if item.kind == "text":
         return "zzz"
-    wrong = [str(n) for n in range(1, len(item.options) + 1) if n not in item.answer]
-    return wrong[:1] if item.kind == "multiple" else wrong[0]
+    return next(str(n) for n in range(1, len(item.options) + 1) if n not in item.answer)
 
 
 def take_test(client: FlaskClient, bank: Bank, strategy: Strategy = right_answer) -> list[str]:

@@ -243,3 +243,36 @@ def test_a_broken_rate_limit_store_does_not_break_the_form(tmp_path: Path) -> No
     response = client.post("/revenir", data={"code": "1" * 12, "csrf_token": token})
     assert response.status_code == 200
     assert "Nous ne trouvons pas ce code." in main_text(response.get_data(as_text=True))
+
+
+def test_once_the_routing_is_decided_one_may_stop_and_see_sure_and_unsure_bands(
+    fresh: Flask,
+) -> None:
+    """Routing first: after the routing is decided the question page offers the results at
+    once; the domain bands that rest on too few answers then say « à confirmer »."""
+    client = fresh.test_client()
+    bank = fresh.extensions["bank"]
+    path = start_test(client)
+    for _ in range(20):
+        html = client.get(path).get_data(as_text=True)
+        if "Voir mes résultats maintenant" in html:
+            break
+        assert path.startswith("/test/question/"), path
+        assert "Voir mes résultats maintenant" not in html
+        _, path, _ = post_answer(client, path, right_answer(bank.get(item_on_page(html))))
+    else:
+        raise AssertionError("the routing was never decided")
+    asked = int(path.rsplit("/", 1)[1]) - 1
+    assert 7 <= asked <= 12
+    finished = client.post("/test/fin", data={"csrf_token": csrf_token(html)})
+    assert path_of(finished.headers["Location"]) == "/resultats"
+    results = main_text(client.get("/resultats").get_data(as_text=True))
+    assert f"Vous avez répondu à {asked} questions" in results
+    assert "apprendre les bases du numérique" not in results
+    assert "(à confirmer)" in results
+    assert "« À confirmer » : ce niveau repose sur peu de réponses." in results
+    with fresh.app_context():
+        person = db.session.scalar(select(Person))
+        assert person.result.details["routing_decided"]
+        sure = [d["sure"] for d in person.result.details["domains"].values()]
+        assert not all(sure)

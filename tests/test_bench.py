@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Each benchmark, its tiny arguments, and words its report must hold.
 RUNS = {
     "simulate": (
-        ["--people", "30", "--workers", "1", "--no-catsim"],
+        ["--people", "30", "--workers", "1", "--cases", "own"],
         ["# ", "routing"],
     ),
     "places": (["--places", "300", "--queries", "20", "--postgres", "{pg}"], ["# ", "ms"]),

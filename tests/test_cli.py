@@ -74,3 +74,49 @@ def test_calibrate_writes_a_new_bank_version(tmp_path: Path) -> None:
     assert after.version != before and after.version in result.output
     changed = [item for item in after if (item.a, item.b) != (item.author_a, item.author_b)]
     assert changed, "no item was re-estimated"
+
+
+def test_calibrate_writes_the_population_the_engine_then_assumes(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    store_simulated_answers(app, people=120, per_person=12)
+    content = copy_of_the_bank(tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["calibrate", "--write", "--min-answers", "10", "--content-dir", str(content)]
+    )
+    assert result.exit_code == 0, result.output
+    header = load_bank(content).calibration.header  # type: ignore[union-attr]
+    population = engine.Population.from_calibration(header)
+    assert (population.mean, population.sd) == (
+        round(header["population_mean"], 3),
+        round(header["population_sd"], 3),
+    )
+    assert -1.5 < population.mean < 0.5
+    bad = runner.invoke(args=["calibrate", "--link", "median", "--content-dir", str(content)])
+    assert bad.exit_code != 0 and "median" in bad.output
+
+
+def test_items_report_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    store_simulated_answers(app, people=40, per_person=8)
+    with app.app_context():
+        for person in db.session.query(Person).filter(Person.seed % 3 == 0):
+            person.locale = "ar"
+        db.session.commit()
+    runner = app.test_cli_runner()
+    out = tmp_path / "items.csv"
+    result = runner.invoke(args=["items-report", "--csv", str(out), "--language", "ar"])
+    assert result.exit_code == 0, result.output
+    assert "40 tests, 320 answers" in result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("item"))
+    assert "answers" in header and "dif" in header and "expos" in header
+    rows = [line.split() for line in lines if line.startswith(("base-", "info-", "secu-"))]
+    assert rows and all(row[1] == "ar" for row in rows)
+    text = out.read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("item,domain,language,answers,right,dont_know,infit,dif")
+    items = len(load_bank().items)
+    assert len(text) == 1 + items * 4  # fr, en, ar and all, for every item
+    assert sum(int(line.split(",")[3]) for line in text[1:] if ",all," in line) == 320
+    wrong = runner.invoke(args=["items-report", "--language", "de"])
+    assert wrong.exit_code != 0 and "de" in wrong.output

@@ -309,7 +309,12 @@ def person_of(app: Flask, browser: Browser) -> int:
 
 def expected_result(person: Person, bank: Bank) -> dict[str, Any]:
     """What the engine makes of the stored answers, in the terms the result is stored in."""
-    outcome = engine.result(bank.items, [(a.item_id, a.correct) for a in person.answers])
+    outcome = engine.result(
+        bank.items,
+        [(a.item_id, a.correct) for a in person.answers],
+        person.seed,
+        population=service.population(bank),
+    )
     return {
         "overall_theta": round(outcome.overall_theta, 3),
         "overall_band": outcome.overall_band,
@@ -321,6 +326,8 @@ def expected_result(person: Person, bank: Bank) -> dict[str, Any]:
                 "theta": round(d.theta, 3),
                 "sd": round(d.sd, 3),
                 "band": d.band,
+                "band_probability": round(d.band_probability, 3),
+                "sure": d.sure,
                 "items": d.n_items,
             }
             for name, d in outcome.domains.items()

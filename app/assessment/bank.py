@@ -1,55 +1,10 @@
 """Item bank: loads, validates and scores the assessment items.
 
-Pure Python (standard library only), no Flask. The items live in ``app/content/items/*.toml``
-(one file per domain, each with a top-level ``[[item]]`` array) and their pictures in
-``app/content/pictures/*.svg``. See docs/items.md for how to write an item.
-
-File format::
-
-    domain = "protection"          # optional: default domain for every item of the file
-
-    [[item]]
-    id = "secu-phishing-sms"       # kebab-case, starts with the domain prefix ("secu-")
-    kind = "single"                # "single" (default), "multiple" or "text"
-    text = "Situation. Question ?" # at most 40 words (see count_words)
-    options = ["...", "...", "..."]  # single: 2-5 options; multiple: 3-6; text: none
-    answer = 3                     # single: 1-based index; multiple: [1, 3]
-    # answers = ["...", "..."]     # text only: accepted typed answers (tolerant matching)
-    can_do = "Vous savez ..."      # shown on the results page when answered well
-    a = 1.5                        # discrimination, 0.5..2.5
-    b = -0.3                       # difficulty, -3..3
-    # picture = "name"             # app/content/pictures/name.svg
-    # alt = "..."                  # required exactly when picture is set
-
-"Je ne sais pas" is never written in the files: the page always adds it, and its response value
-is :data:`DONT_KNOW`. Any mistake in a file raises :class:`BankError` at load time, naming the
+Pure Python (standard library only), no Flask. The items live in ``app/content/items/*.toml``,
+their pictures in ``app/content/pictures/*.svg`` and, once answers have been calibrated, their
+estimated parameters in ``app/content/calibration.toml``. The file formats and how to write an
+item: docs/items.md. Any mistake in a file raises :class:`BankError` at load time, naming the
 file, the item and the problem.
-
-Calibration overlay
--------------------
-The authors' ``a`` and ``b`` are first guesses. ``app/assessment/calibrate.py`` re-estimates
-them from real answers and writes ``app/content/calibration.toml`` (:data:`CALIBRATION_FILE`,
-never edited by hand)::
-
-    [calibration]                  # header: when and from what the values were estimated
-    date = "2025-06-01T09:30:00Z"
-    bank_version = "3f2a9c0d1e4b"  # the bank the answers were given with
-    people = 3120
-    answers = 45012
-
-    [items.secu-phishing-sms]      # one table per item whose parameters differ from the author's
-    a = 1.43                       # same ranges as in the item files
-    b = -0.21
-    n = 812                        # answers used
-    method = "2PL"                 # "2PL", "Rasch" (only b estimated) or "kept"
-    se_a = 0.07                    # optional standard errors
-    se_b = 0.05
-
-When the file is present, :func:`load_bank` validates it (every id must be an item of the bank,
-``a`` and ``b`` in the items' ranges, no unknown key) and applies it over the author values:
-``Item.a`` and ``Item.b`` are the calibrated values, ``Item.author_a`` and ``Item.author_b`` keep
-the values written in the item file, and ``Bank.calibration`` holds the parsed file. The bank
-``version`` hashes this file too, so a new calibration gives a new bank version.
 """
 
 from __future__ import annotations
@@ -68,19 +23,25 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from .domains import DOMAIN_PREFIXES, DOMAINS, FOUNDATION, SCORED_DOMAINS
+
 __all__ = [
     "A_RANGE",
     "B_RANGE",
     "CALIBRATION_FILE",
+    "CALIBRATION_LINKS",
     "CALIBRATION_METHODS",
     "DEFAULT_DIRECTORY",
     "DOMAINS",
     "DOMAIN_PREFIXES",
     "DONT_KNOW",
     "DONT_KNOW_LABEL",
+    "FOUNDATION",
+    "GUESSING_SHARE",
     "KINDS",
     "MAX_PICTURE_BYTES",
     "MAX_WORDS",
+    "PILOT_UNTIL_ANSWERS",
     "SCORED_DOMAINS",
     "Bank",
     "BankError",
@@ -95,29 +56,7 @@ __all__ = [
     "svg_problem",
 ]
 
-FOUNDATION = "foundation"
-SCORED_DOMAINS: tuple[str, ...] = (
-    "information",
-    "communication",
-    "creation",
-    "protection",
-    "environment",
-)
-DOMAINS: tuple[str, ...] = (FOUNDATION, *SCORED_DOMAINS)
-
-# Every item id starts with its domain's short name and a hyphen ("secu-phishing-sms").
-DOMAIN_PREFIXES: Mapping[str, str] = MappingProxyType(
-    {
-        "foundation": "base",
-        "information": "info",
-        "communication": "comm",
-        "creation": "crea",
-        "protection": "secu",
-        "environment": "env",
-    }
-)
-
-KINDS: tuple[str, ...] = ("single", "multiple", "text")
+KINDS: tuple[str, ...] = ("single", "text")
 
 DONT_KNOW = "dont-know"
 """Response value meaning "Je ne sais pas" (the page always offers it)."""
@@ -128,13 +67,24 @@ MAX_WORDS = 40
 MAX_PICTURE_BYTES = 1500
 A_RANGE = (0.5, 2.5)
 B_RANGE = (-3.0, 3.0)
-SINGLE_OPTIONS = (2, 5)
-MULTIPLE_OPTIONS = (3, 6)
+SINGLE_OPTIONS = (3, 4)
+GUESSING_SHARE = 0.5
+"""Share of the people who do not know the answer to a single-choice item and still pick one of
+its options at random: the others say « Je ne sais pas », or pick the wrong option they believe
+in. The item's lower asymptote is this share over its number of options (docs/engine.md)."""
+PILOT_UNTIL_ANSWERS = 500
+"""An item is a pilot item (it may be asked unscored, to gather answers) until a calibration has
+used this many of its answers."""
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "content"
 CALIBRATION_FILE = "calibration.toml"
 """Optional file of calibrated parameters, in the content directory (next to ``items/``)."""
 CALIBRATION_METHODS: tuple[str, ...] = ("2PL", "Rasch", "kept")
+CALIBRATION_LINKS: tuple[str, ...] = ("auto", "kept", "mean", "mean-sigma", "none")
+"""How a calibration's scale is tied to the bank's (docs/calibration.md): "kept" the items not
+re-estimated hold it and the people's mean and sd are estimated; "mean" and "mean-sigma" the
+re-estimated items' current values; "none" the people's N(0, 1); "auto" is "kept" when the kept
+items carry at least as many answers as the re-estimated ones, else "mean"."""
 
 _ITEM_KEYS = frozenset(
     {
@@ -150,6 +100,8 @@ _ITEM_KEYS = frozenset(
         "b",
         "picture",
         "alt",
+        "mistakes",
+        "notes",
     }
 )
 _FILE_KEYS = frozenset({"domain", "item"})
@@ -182,15 +134,17 @@ class BankError(ValueError):
 class Item:
     """One assessment item, validated.
 
-    ``answer`` holds the 1-based indexes of the right options (one for "single", several for
-    "multiple", none for "text"); ``accepted`` holds the accepted typed answers of a "text"
-    item. ``picture`` is the SVG markup itself (validated, safe to inline), ``alt`` its text
-    alternative.
+    ``answer`` holds the 1-based index of the right option (none for "text"); ``accepted``
+    holds the accepted typed answers of a "text" item. ``picture`` is the SVG markup itself
+    (validated, safe to inline), ``alt`` its text alternative. ``mistakes`` names, for each
+    wrong option, the beginner's mistake it stands for; ``notes`` are the author's notes.
 
     ``a`` and ``b`` are the parameters in use: the calibrated ones when ``calibration.toml``
     has the item, else the author's. ``author_a`` and ``author_b`` are the values written in
     the item file (set by :func:`load_bank`; None for an Item built directly, whose ``a`` and
-    ``b`` are then the author's). They take no part in comparisons.
+    ``b`` are then the author's). They take no part in comparisons. ``calibrated_answers`` is
+    the number of answers the last calibration used (0 before any); ``a_estimated`` says that
+    ``a`` was estimated ("2PL"), ``b_se`` is the standard error of an estimated ``b``.
     """
 
     id: str
@@ -207,6 +161,24 @@ class Item:
     alt: str | None = None
     author_a: float | None = field(default=None, compare=False, repr=False)
     author_b: float | None = field(default=None, compare=False, repr=False)
+    mistakes: Mapping[int, str] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
+    )
+    notes: str | None = field(default=None, compare=False, repr=False)
+    calibrated_answers: int = field(default=0, compare=False, repr=False)
+    a_estimated: bool = field(default=False, compare=False, repr=False)
+    b_se: float | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def c(self) -> float:
+        """Lower asymptote of the item model: the chance of a right answer from someone who does
+        not know (:data:`GUESSING_SHARE` over the number of options; 0 for a typed answer)."""
+        return GUESSING_SHARE / len(self.options) if self.kind == "single" else 0.0
+
+    @property
+    def pilot(self) -> bool:
+        """True while the item gathers answers for calibration (see PILOT_UNTIL_ANSWERS)."""
+        return self.calibrated_answers < PILOT_UNTIL_ANSWERS
 
 
 @dataclass(frozen=True)
@@ -323,28 +295,14 @@ def _parse_index(item: Item, value: object) -> int:
     return index
 
 
-def is_correct(item: Item, response: str | Sequence[str]) -> bool | None:
+def is_correct(item: Item, response: str) -> bool | None:
     """Score a response: True (right), False (wrong) or None ("Je ne sais pas").
 
-    Response format: "single" → the 1-based option number as text ("2"); "multiple" → a
-    sequence of option numbers (["1", "3"]), right only when exactly the right set is ticked;
-    "text" → the typed text, compared with :func:`normalise_text`. :data:`DONT_KNOW` (alone, or
-    among the ticked boxes) gives None. Anything else that is not a valid response (no answer,
-    unknown option, wrong type) raises ValueError: it is never scored.
+    Response format: "single" → the 1-based option number as text ("2"); "text" → the typed
+    text, compared with :func:`normalise_text`. :data:`DONT_KNOW` gives None. Anything else that
+    is not a valid response (no answer, unknown option, wrong type) raises ValueError: it is
+    never scored.
     """
-    if item.kind == "multiple":
-        if isinstance(response, str):
-            if response == DONT_KNOW:
-                return None
-            raise ValueError(f"{item.id}: expected a list of option numbers")
-        if not isinstance(response, Sequence):
-            raise ValueError(f"{item.id}: expected a list of option numbers")
-        if DONT_KNOW in response:
-            return None
-        if len(response) == 0:
-            raise ValueError(f"{item.id}: no option ticked")
-        return {_parse_index(item, value) for value in response} == item.answer
-
     if not isinstance(response, str):
         raise ValueError(f"{item.id}: expected one response, got {type(response).__name__}")
     if response == DONT_KNOW:
@@ -419,7 +377,15 @@ def _load(directory: Path) -> Bank:
 def _calibrated(item: Item, calibrated: CalibratedItem | None) -> Item:
     if calibrated is None:
         return item
-    return replace(item, a=calibrated.a, b=calibrated.b)
+    estimated = calibrated.method in ("2PL", "Rasch")
+    return replace(
+        item,
+        a=calibrated.a,
+        b=calibrated.b,
+        calibrated_answers=calibrated.n,
+        a_estimated=calibrated.method == "2PL",
+        b_se=(calibrated.se_b if calibrated.se_b is not None else 0.1) if estimated else None,
+    )
 
 
 def _version(directory: Path, files: Sequence[Path], pictures_dir: Path) -> str:
@@ -546,6 +512,11 @@ class _ItemReader:
             self.fail(f"'id' must start with '{prefix}' (domain {domain})")
 
         kind = self.raw.get("kind", "single")
+        if kind == "multiple":
+            self.fail(
+                "tick-all items are not accepted: scored all or nothing, several ticks measure "
+                "care more than skill; split it into single-choice items (docs/items.md)"
+            )
         if kind not in KINDS:
             self.fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
 
@@ -563,6 +534,8 @@ class _ItemReader:
         a = self.number("a", *A_RANGE)
         b = self.number("b", *B_RANGE)
         picture, alt = self.picture()
+        mistakes = self.mistakes(kind, options, answer)
+        notes = self.string("notes") if "notes" in self.raw else None
 
         return Item(
             id=item_id,
@@ -579,7 +552,35 @@ class _ItemReader:
             alt=alt,
             author_a=a,
             author_b=b,
+            mistakes=mistakes,
+            notes=notes,
         )
+
+    def mistakes(
+        self, kind: str, options: tuple[str, ...], answer: frozenset[int]
+    ) -> Mapping[int, str]:
+        """``[item.mistakes]``: for a single-choice item, one entry per wrong option, keyed by
+        its number, naming the beginner's mistake that option stands for."""
+        raw = self.raw.get("mistakes")
+        if kind == "text":
+            if raw is not None:
+                self.fail("a text item has no options, so no 'mistakes'")
+            return MappingProxyType({})
+        if raw is None:
+            self.fail("'mistakes' is missing: name the beginner's mistake of each wrong option")
+        if not isinstance(raw, dict):
+            self.fail("'mistakes' must be a table like [item.mistakes] with 1 = \"...\"")
+        wrong = {str(n) for n in range(1, len(options) + 1)} - {str(n) for n in answer}
+        keys = set(raw)
+        if keys != wrong:
+            expected = ", ".join(sorted(wrong))
+            self.fail(f"'mistakes' must have one entry per wrong option: {expected}")
+        out: dict[int, str] = {}
+        for key, value in raw.items():
+            if not isinstance(value, str) or not value.strip():
+                self.fail(f"'mistakes' {key}: must be a non-empty text")
+            out[int(key)] = value.strip()
+        return MappingProxyType(dict(sorted(out.items())))
 
     def domain(self) -> str:
         domain = self.raw.get("domain", self.file_domain)
@@ -603,11 +604,11 @@ class _ItemReader:
             return (), frozenset(), accepted
 
         if "answers" in self.raw:
-            self.fail(f"'answers' is only for text items; a {kind} item uses 'answer'")
+            self.fail("'answers' is only for text items; a single-choice item uses 'answer'")
         options = self.string_list("options")
-        low, high = SINGLE_OPTIONS if kind == "single" else MULTIPLE_OPTIONS
+        low, high = SINGLE_OPTIONS
         if not low <= len(options) <= high:
-            self.fail(f"a {kind} item needs {low} to {high} options, not {len(options)}")
+            self.fail(f"a single-choice item needs {low} to {high} options, not {len(options)}")
         for option in options:
             if normalise_text(option) == normalise_text(DONT_KNOW_LABEL):
                 self.fail(f"option {option!r}: the page adds it, do not write it")
@@ -615,26 +616,11 @@ class _ItemReader:
         value = self.raw.get("answer")
         if value is None:
             self.fail("'answer' is missing")
-        if kind == "single":
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.fail("'answer' must be one option number, like answer = 2")
-            indexes = [value]
-        else:
-            if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value
-            ):
-                self.fail("'answer' must be a list of option numbers, like answer = [1, 3]")
-            if not value:
-                self.fail("'answer' is empty")
-            if len(set(value)) != len(value):
-                self.fail("'answer' has an option number twice")
-            indexes = value
-        for index in indexes:
-            if not 1 <= index <= len(options):
-                self.fail(f"'answer' {index} is not an option number (1 to {len(options)})")
-        if kind == "multiple" and len(indexes) == len(options):
-            self.fail("'answer' ticks every option: at least one option must be wrong")
-        return options, frozenset(indexes), ()
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail("'answer' must be one option number, like answer = 2")
+        if not 1 <= value <= len(options):
+            self.fail(f"'answer' {value} is not an option number (1 to {len(options)})")
+        return options, frozenset({value}), ()
 
     def picture(self) -> tuple[str | None, str | None]:
         name = self.raw.get("picture")

@@ -1,117 +1,11 @@
-"""Calibration from real use: re-estimate the items' 2PL parameters from stored answers.
+"""Calibration from real use: re-estimate the items' parameters from stored answers.
 
-Pure Python and numpy: no Flask, no database. ``flask calibrate`` (app/cli.py) reads the Answer
-table, calls :func:`calibrate` with ``(person_id, item_id, correct)`` rows and the bank's items,
-prints :meth:`CalibrationReport.summary` and, when asked to, writes
-``app/content/calibration.toml`` with :func:`write_calibration`. :func:`~app.assessment.bank.
-load_bank` then applies that file over the author values and the bank gets a new version.
-
-Data
-----
-One response is ``(person_key, item_id, correct)``: ``correct`` is True (right), False (wrong)
-or None ("Je ne sais pas"), which is scored wrong, as in the engine. Only the first response of a
-person to an item counts (later duplicates are counted and ignored); responses to ids that are
-not among ``items`` (a retired item) are counted and ignored.
-
-Model
------
-Two-parameter logistic, ``P(right | θ) = 1 / (1 + exp(-a (θ - b)))``. The abilities follow one
-of two models, chosen by the (required) argument ``correlation``:
-
-* ``correlation=ρ``, recommended with the engine's ``DOMAIN_CORRELATION``: the engine's own
-  model. A person has one ability per domain (``item.domain``; the foundation is one more),
-  ``θ_d = √ρ·g + √(1-ρ)·e_d`` with g and e_d independent N(0, 1): each θ_d is N(0, 1) and any
-  two correlate ρ. Given g the domains are independent, so the E-step needs a grid for g
-  (31 points) and one for θ_d, never a six-dimensional one (the dimension reduction of the
-  bifactor model, Gibbons & Hedeker, 1992). Calibrated under the model the engine scores with,
-  a and b are on the engine's θ_d scale.
-* ``correlation=None``: one θ per person for the whole test (unidimensional). Acceptable when the
-  domains correlate highly. When they correlate about 0.7, as the engine assumes, a single θ is
-  their general factor: the domain-specific part of each ability acts as noise, so a comes out
-  too low (by 20 to 30 % in a simulation of the engine on the real bank, 20 000 people, against
-  1 to 2 % with ``correlation=0.7``) and the b's are stretched by about 1/√ρ.
-
-The log-likelihoods of the two models, and of different ρ, are comparable:
-:func:`correlation_profile` fits several and returns each, to check the engine's ρ against real
-answers (in simulations the highest is at the true ρ, or at None when there is one ability).
-
-Estimation: marginal maximum likelihood by EM (Bock & Aitkin, 1981)
--------------------------------------------------------------------
-* θ ~ N(0, 1), integrated on a fixed grid (41 points from -4 to 4, normal weights normalised;
-  with a correlation, finer if needed so that the step is at most √(1-ρ)/2, and 31 points for g).
-* E-step: each person's posterior on the grid given the current parameters (per domain with a
-  correlation); then, for each item and grid point, the expected number of people answering it
-  (n_jk) and answering it right (r_jk).
-* M-step: for each re-estimated item, Fisher scoring on (log a, b) of
-  ``Σ_k r_jk log P_j(θ_k) + (n_jk - r_jk) log(1 - P_j(θ_k))`` plus the log-priors below,
-  vectorised over items, with step halving and at most 10 steps per cycle.
-* Priors (mild, to keep estimates sane; they are centred on the item's current values a₀, b₀,
-  i.e. the author's or the previous calibration's, carried onto the calibration scale by the
-  current link): ``log a ~ N(log a₀, 0.5²)`` (a within ×/÷ 1.65 of a₀ at one sd) and
-  ``b ~ N(b₀, 1²)``. With 200 answers the data weigh about a hundred times more than the prior
-  on b; the priors matter only for items answered (almost) all right or all wrong, and for ``a``
-  when the answers barely separate people.
-* Bounds: estimates stay in the bank's ranges (a 0.5..2.5, b -3..3, on the final scale); an
-  estimate at a bound gets a note.
-* Convergence: the largest change of any estimated log a or b, and of the link, between two EM
-  cycles is below ``tol`` (1e-4); at most ``max_iter`` (500) cycles, else ``converged`` is False.
-
-Which items are re-estimated
-----------------------------
-* Fewer than ``min_answers`` (200) answers: "kept", the item's current a and b are unchanged.
-* Rasch fallback (a fixed at the item's current value, only b estimated) when the data are thin:
-  for every re-estimated item when fewer than ``min_people_2pl`` (500) people answered anything,
-  otherwise for an item with ``min_answers`` ≤ n < ``min_answers_2pl`` (500) answers. The reason:
-  an adaptive test gives each item mostly to people near its difficulty, which pins down b but
-  says little about a (a needs a spread of abilities), so a needs more answers than b.
-* Otherwise "2PL": a and b estimated.
-
-Why MML is valid although adaptive data are not a random sample
----------------------------------------------------------------
-Which items a person sees depends on their earlier answers (and on the bank and a random seed),
-never on their unobserved ability itself nor on answers they did not give. The design is
-therefore "missing at random" given the observed answers (Rubin, 1976), and the likelihood
-factorises as ``P(answers, design | ξ) = P(design | answers) · ∫ Π P(answer | θ, ξ) φ(θ) dθ``:
-the first factor does not involve the item parameters ξ, so maximising the marginal likelihood of
-the observed answers alone is consistent (Mislevy & Wu, 1996; Eggen & Verhelst, 2011). The engine
-also uses the other domains' answers to choose within a domain: they are in the likelihood too,
-since each person's answers are modelled together (one θ, or correlated domain abilities). This
-holds for *marginal* likelihood with a correct population model; it does not hold for naive
-statistics: the proportion of right answers to an item is close to 0.5-0.7 for every item in an
-adaptive test and must not be used to judge difficulty. It also assumes that people who stop
-early do so because of what they have answered, not because of what they would have answered
-next; the answers given before stopping are used.
-
-Scale and link to the authors' scale
-------------------------------------
-The EM scale is identified by the N(0, 1) prior: each ability has mean 0 and sd 1 among the people
-who took the test. The band cuts at -1/0/+1 were set on the authors' scale, whose meaning is the
-tasks of ITEMS.md (θ = 0: attach a CV, spot an obvious scam). The results are carried back to it
-by a linear link ``θ_bank = A · θ_EM + B`` (so ``b = A · b̂ + B`` and ``a = â / A``), computed
-from the re-estimated items' current difficulties b₀ and their EM estimates b̂:
-
-* ``link="mean"`` (default): ``A = 1``, ``B = mean(b₀) - mean(b̂)``. The average difficulty of the
-  re-estimated items stays where the authors put it, so the cuts keep their meaning in tasks,
-  while each item's place relative to the others comes from the data. The unit stays the
-  people's sd, which the engine's prior also takes as 1 (``POPULATION_SD``). B is then the
-  people's mean ability on the bank's scale, to compare with the engine's ``POPULATION_MEAN``.
-* ``link="mean-sigma"``: also ``A = sd(b₀) / sd(b̂)``, so the spread of the difficulties is the
-  authors' as well and A estimates the people's sd. But the authors' values are guesses, and
-  their errors add to the spread of b₀: A comes out too large and every a too small (by 5 to
-  10 % in a simulation of the engine with author errors of sd 0.4 on b). For comparison, or when
-  the authors' spread is trusted.
-* ``link="none"``: the N(0, 1) scale of the people who took the test.
-
-No link can see an error the authors share (every item set 0.5 too easy): it anchors on their
-average. Kept items, Rasch items (a fixed on the bank's scale) and the priors' centres follow the
-link, which is updated at each EM cycle. With fewer than 8 re-estimated items "mean-sigma" falls
-back to "mean".
-
-Standard errors
----------------
-From the cross-product of each person's score (the empirical information of the marginal
-likelihood) plus the priors' precision, by the delta method on the final scale. They ignore the
-error of the link and are rough guides: small means many well-placed answers.
+Pure Python and numpy: no Flask, no database. ``flask calibrate`` (app/cli.py) reads the answers,
+calls :func:`calibrate` with ``(person_key, item_id, correct)`` rows and the bank's items, prints
+:meth:`CalibrationReport.summary` and, when asked to, writes ``app/content/calibration.toml``
+with :func:`write_calibration`; :func:`~app.assessment.bank.load_bank` then applies that file.
+The model, the estimation, which items are re-estimated and how the scale is held:
+docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -136,6 +30,8 @@ from app.assessment.bank import (
     DEFAULT_DIRECTORY,
     parse_calibration,
 )
+from app.assessment.bank import CALIBRATION_LINKS as LINKS
+from app.assessment.engine import SLIP
 
 __all__ = [
     "DEFAULT_PATH",
@@ -164,10 +60,11 @@ DOMAIN_MODEL = (
 )
 MAX_CORRELATION = 0.99
 LINK_MIN_ITEMS = 8
-"""With fewer re-estimated items than this, "mean-sigma" matches the mean of b only (A = 1)."""
-LINKS = ("mean", "mean-sigma", "none")
+"""With fewer re-estimated items than this, "mean-sigma" matches the mean of b only (A = 1); with
+at least this many kept items answered, "auto" may let them hold the scale."""
 
 _M_STEPS = 10
+POPULATION_SD_RANGE = (0.3, 3.0)
 _HALVINGS = 10
 _SE_CHUNK = 20_000
 _EPS = 1e-9
@@ -179,7 +76,8 @@ class ItemLike(Protocol):
     """What calibration needs from an item (bank Items fit).
 
     Optional attributes: ``author_a``/``author_b`` (the item file's values, for the report and
-    :func:`write_calibration`) and ``domain`` (required with ``correlation``).
+    :func:`write_calibration`), ``domain`` (required with ``correlation``) and ``c`` (the lower
+    asymptote, fixed, 0 when absent).
     """
 
     @property
@@ -235,10 +133,10 @@ class ItemCalibration:
 class CalibrationReport:
     """Everything :func:`calibrate` found, per item (in the order of ``items``) and overall.
 
-    ``link`` is the link actually used ("mean", "mean-sigma" or "none"); the bank's scale is
+    ``link`` is the link actually used ("kept", "mean", "mean-sigma" or "none"); the bank's scale is
     ``θ_bank = link_slope · θ_EM + link_intercept``, so ``link_intercept`` and ``link_slope`` are
     also the mean and sd of the people's ability on the bank's scale (:attr:`population_mean`,
-    :attr:`population_sd`; the sd is 1 by construction unless the link is "mean-sigma").
+    :attr:`population_sd`; the sd is 1 by construction with the link "mean").
     ``log_likelihood`` is the marginal log-likelihood of the answers at the final estimates
     (priors excluded); ``model`` describes the model, with ``correlation`` (None: one ability).
     """
@@ -322,13 +220,14 @@ def calibrate(
     min_answers: int = 200,
     min_answers_2pl: int = 500,
     min_people_2pl: int = 500,
-    link: str = "mean",
+    link: str = "auto",
     prior_log_a_sd: float = 0.5,
     prior_b_sd: float = 1.0,
     grid_points: int = 41,
     grid_limit: float = 4.0,
     tol: float = 1e-4,
     max_iter: int = 500,
+    slip: float = SLIP,
 ) -> CalibrationReport:
     """Re-estimate the items' a and b from responses ``(person_key, item_id, correct)``.
 
@@ -342,6 +241,8 @@ def calibrate(
         raise ValueError("min_answers must be at least 1")
     if link not in LINKS:
         raise ValueError(f"unknown link {link!r} (known: {', '.join(LINKS)})")
+    if not 0.0 <= slip < 0.5:
+        raise ValueError("slip must be in [0, 0.5)")
     if grid_points < 11 or grid_limit <= 0:
         raise ValueError("the grid needs at least 11 points and a positive limit")
     if correlation is not None and not 0.0 < correlation <= MAX_CORRELATION:
@@ -382,12 +283,14 @@ def calibrate(
         old_b=old_b,
         estimated=estimated,
         free_a=free_a,
-        link=_link_kind(link, old_b[estimated]),
+        link=_link_kind(link, old_b[estimated], n, estimated),
         prior_log_a_sd=prior_log_a_sd,
         prior_b_sd=prior_b_sd,
         grid=np.linspace(-grid_limit, grid_limit, grid_points),
         groups=groups,
         correlation=correlation,
+        c=np.array([float(getattr(item, "c", 0.0)) for item in items]),
+        slip=slip,
     )
     iterations, converged = fit.run(tol, max_iter)
     new_a, new_b = fit.final_parameters()
@@ -461,7 +364,15 @@ def _author(item: ItemLike, name: str, default: float) -> float:
     return float(default if value is None else value)
 
 
-def _link_kind(link: str, reference_b: np.ndarray) -> str:
+def _link_kind(
+    link: str, reference_b: np.ndarray, answers: np.ndarray, estimated: np.ndarray
+) -> str:
+    kept_answered = (answers > 0) & ~estimated
+    if link in ("auto", "kept") and int(kept_answered.sum()) >= LINK_MIN_ITEMS:
+        if link == "kept" or answers[kept_answered].sum() >= answers[estimated].sum():
+            return "kept"
+    if link == "kept":
+        link = "mean"  # too few kept items answered to hold the scale
     if link == "none" or reference_b.size == 0:
         return "none"
     if (
@@ -533,10 +444,14 @@ class _Fit:
         grid: np.ndarray,
         groups: np.ndarray,
         correlation: float | None,
+        c: np.ndarray,
+        slip: float,
     ) -> None:
         self.data = data
         self.old_a = old_a
         self.old_b = old_b
+        self.c = c
+        self.slip = slip
         self.est = np.flatnonzero(estimated)
         self.free = np.asarray(free_a, bool)[self.est]  # among the estimated: a estimated too
         self.link = link
@@ -586,11 +501,58 @@ class _Fit:
     def _update_link(self) -> None:
         if self.link == "none":
             return
+        if self.link == "kept":
+            self._fit_population()
+            return
         reference = self.old_b[self.est]
         estimate = self.b[self.est]
         if self.link == "mean-sigma":
             self.slope = float(np.std(reference) / max(float(np.std(estimate)), _EPS))
         self.intercept = float(np.mean(reference) - self.slope * np.mean(estimate))
+
+    def _fit_population(self) -> None:
+        """The people's mean and sd on the bank's scale, from the answers to the kept items
+        (fixed on that scale): a few Newton steps on the expected log-likelihood of those
+        answers in (slope, intercept), given the people's current posteriors."""
+        kept = np.ones(self.a.size, bool)
+        kept[self.est] = False
+        kept &= self.data.answered.sum(axis=0) > 0
+        n_rows, r_rows, a_rows, b_rows, c_rows = [], [], [], [], []
+        for cols, post in zip(self.members, self.posteriors, strict=True):
+            cols = cols[kept[cols]]
+            if cols.size == 0:
+                continue
+            n_rows.append(_cross(self.data.answered[:, cols], post))
+            r_rows.append(_cross(self.data.right[:, cols], post))
+            a_rows.append(self.old_a[cols])
+            b_rows.append(self.old_b[cols])
+            c_rows.append(self.c[cols])
+        if not n_rows:
+            return
+        n, r = np.concatenate(n_rows), np.concatenate(r_rows)
+        a, b = np.concatenate(a_rows)[:, None], np.concatenate(b_rows)[:, None]
+        c = np.concatenate(c_rows)
+        theta = self.grid[None, :]
+        slope, intercept = self.slope, self.intercept
+        for _ in range(_M_STEPS):
+            z = a * (slope * theta + intercept - b)
+            _, _, p, dp = _response(z, c, self.slip)
+            spread = np.maximum(p * (1.0 - p), 1e-12)
+            e = a * (r - n * p) * dp / spread
+            w = a * a * n * dp * dp / spread
+            g = np.array([(e * theta).sum(), e.sum()])
+            h = np.array(
+                [[(w * theta * theta).sum(), (w * theta).sum()], [(w * theta).sum(), w.sum()]]
+            )
+            try:
+                d_slope, d_intercept = np.linalg.solve(h + 1e-9 * np.eye(2), g)
+            except np.linalg.LinAlgError:
+                return
+            slope = float(np.clip(slope + d_slope, *POPULATION_SD_RANGE))
+            intercept = float(np.clip(intercept + d_intercept, *B_RANGE))
+            if abs(d_slope) < 1e-8 and abs(d_intercept) < 1e-8:
+                break
+        self.slope, self.intercept = slope, intercept
 
     def final_parameters(self) -> tuple[np.ndarray, np.ndarray]:
         a = self.a / self.slope
@@ -632,8 +594,7 @@ class _Fit:
     def _e_step(self) -> None:
         """Posteriors on the θ grid (one per group of items) and the marginal log-likelihood."""
         z = self.a[:, None] * (self.grid[None, :] - self.b[:, None])
-        log_p = -np.logaddexp(0.0, -z)
-        log_q = -np.logaddexp(0.0, z)
+        log_p, log_q, _, _ = _response(z, self.c, self.slip)
         people = self.data.people
         if people == 0:
             self.posteriors = [np.zeros((0, self.grid.size)) for _ in self.members]
@@ -690,7 +651,8 @@ class _Fit:
     ) -> np.ndarray:
         alpha0, b0 = self._priors()
         z = np.exp(alpha)[:, None] * (self.grid[None, :] - b[:, None])
-        ll = -(r * np.logaddexp(0.0, -z) + (n - r) * np.logaddexp(0.0, z)).sum(axis=1)
+        log_p, log_q, _, _ = _response(z, self.c[self.est], self.slip)
+        ll = (r * log_p + (n - r) * log_q).sum(axis=1)
         penalty = 0.5 * ((b - b0) / self.s_b) ** 2
         penalty += np.where(self.free, 0.5 * ((alpha - alpha0) / self.s_alpha) ** 2, 0.0)
         return ll - penalty
@@ -709,12 +671,15 @@ class _Fit:
         (alpha_lo, alpha_hi), (b_lo, b_hi) = self._bounds()
         free = self.free
         objective = self._objective(n, r, alpha, b)
+        c = self.c[est]
         for _ in range(_M_STEPS):
             a = np.exp(alpha)
             z = a[:, None] * (self.grid[None, :] - b[:, None])
-            p = 1.0 / (1.0 + np.exp(-z))
-            e = r - n * p
-            w = n * p * (1.0 - p)
+            _, _, p, slope = _response(z, c, self.slip)
+            spread = np.maximum(p * (1.0 - p), 1e-12)
+            # Score and Fisher information in z (2PL: e = r - n p, w = n p (1 - p)).
+            e = (r - n * p) * slope / spread
+            w = n * slope * slope / spread
             g_alpha = (e * z).sum(axis=1) - (alpha - alpha0) / self.s_alpha**2
             g_b = -a * e.sum(axis=1) - (b - b0) / self.s_b**2
             i_aa = (w * z * z).sum(axis=1) + 1.0 / self.s_alpha**2
@@ -752,23 +717,27 @@ class _Fit:
         est, free = self.est, self.free
         a = self.a[est]
         z = a[:, None] * (self.grid[None, :] - self.b[est][:, None])
-        p = 1.0 / (1.0 + np.exp(-z))
+        _, _, p, slope = _response(z, self.c[est], self.slip)
+        # The score of one answer x in z is (x - p) h with h = (dp/dz) / (p (1 - p)).
+        h = slope / np.maximum(p * (1.0 - p), 1e-12)
         size = int(free.sum()) + est.size
         info = np.zeros((size, size))
         for start in range(0, self.data.people, _SE_CHUNK):
             rows = slice(start, start + _SE_CHUNK)
             answered = self.data.answered[rows][:, est]
             right = self.data.right[rows][:, est]
-            expected_p = np.zeros_like(answered)
-            expected_z = np.zeros_like(answered)
-            expected_pz = np.zeros_like(answered)
+            expected_h = np.zeros_like(answered)
+            expected_ph = np.zeros_like(answered)
+            expected_hz = np.zeros_like(answered)
+            expected_phz = np.zeros_like(answered)
             for (positions, _), posterior in zip(self.est_members, self.posteriors, strict=True):
                 post = posterior[rows]
-                expected_p[:, positions] = _product(post, p[positions].T)
-                expected_z[:, positions] = _product(post, z[positions].T)
-                expected_pz[:, positions] = _product(post, (p * z)[positions].T)
-            score_b = -a * (right - expected_p) * answered
-            score_alpha = (right * expected_z - expected_pz) * answered
+                expected_h[:, positions] = _product(post, h[positions].T)
+                expected_ph[:, positions] = _product(post, (p * h)[positions].T)
+                expected_hz[:, positions] = _product(post, (h * z)[positions].T)
+                expected_phz[:, positions] = _product(post, (p * h * z)[positions].T)
+            score_b = -a * (right * expected_h - expected_ph) * answered
+            score_alpha = (right * expected_hz - expected_phz) * answered
             scores = np.concatenate([score_alpha[:, free], score_b], axis=1)
             info += _cross(scores, scores)
         prior = np.concatenate(
@@ -786,6 +755,24 @@ class _Fit:
         out_a = {int(j): float(final_a[j] * s) for j, s in zip(est[free], se_alpha, strict=True)}
         out_b = {int(j): float(self.slope * s) for j, s in zip(est, se_b, strict=True)}
         return out_a, out_b
+
+
+def _response(
+    z: np.ndarray, c: np.ndarray, slip: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The engine's item model at ``z = a (θ - b)`` with lower asymptote ``c`` (one per row)
+    and upper asymptote ``1 - slip``: log P, log (1 - P), P and dP/dz."""
+    c = c[:, None]
+    d = 1.0 - c - slip
+    sig = 1.0 / (1.0 + np.exp(-z))
+    p = c + d * sig
+    q = slip + d * (1.0 - sig)
+    if slip == 0.0:  # keep the 2PL's precision far from the item
+        log_p = np.where(c > 0, np.log(np.maximum(p, 1e-300)), -np.logaddexp(0.0, -z))
+        log_q = np.where(c > 0, np.log(np.maximum(q, 1e-300)), -np.logaddexp(0.0, z))
+    else:
+        log_p, log_q = np.log(p), np.log(q)
+    return log_p, log_q, p, d * sig * (1.0 - sig)
 
 
 # Matrix products by einsum, not BLAS: the matrices are small and multi-threaded BLAS can be
@@ -848,6 +835,13 @@ def format_calibration(report: CalibrationReport, *, all_items: bool = False) ->
     ]
     if report.link == "none":
         lines.append("Scale: the people's N(0,1) scale (no link to the bank's scale).")
+    elif report.link == "kept":
+        kept = sum(1 for i in report.items if i.method == "kept" and i.n > 0)
+        lines.append(
+            f"Scale: held by the {kept} kept items that were answered (their values stay); "
+            f"people's ability on the bank's scale: mean {report.population_mean:+.2f}, "
+            f"sd {report.population_sd:.2f}."
+        )
     else:
         linked = methods["2PL"] + methods["Rasch"]
         sd = (
@@ -917,6 +911,8 @@ def write_calibration(
         "link": report.link,
         "link_slope": round(report.link_slope, 4),
         "link_intercept": round(report.link_intercept, 4),
+        "population_mean": round(report.population_mean, 4),
+        "population_sd": round(report.population_sd, 4),
         "people": report.people,
         "answers": report.answers,
         "min_answers": report.min_answers,

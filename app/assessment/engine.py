@@ -1,132 +1,9 @@
-"""Adaptive assessment engine: 2PL items, Bayesian ability estimates, next item, stopping, bands.
+"""Adaptive test engine, version 3: item model, ability estimates, next item, stopping, bands.
 
 Pure Python (standard library only), no Flask, no database. Every public function is a pure
-function of ``(bank_items, answers[, seed])``: the web app derives the next question from the
-stored answers (:func:`step`, which the service remembers for recent sets of answers), and the
-simulation in ``bench/simulate.py`` calls exactly the same functions. Two bounded caches (one
-likelihood curve per item, one evidence summary per set of answers in a domain) make repeated
-calls cheap without changing any result.
-
-Version 2 (``ENGINE_VERSION = "2"``) makes the test short. Version 1 stopped a domain when its
-own band was confident, with 2-4 items per domain: a domain band confident at 90 % needs 4-6
-items, so 96 % of tests hit the 20-question cap. What is shown and used is first the *overall*
-result: the routing "needs to learn the basics" and the overall band. Version 2 therefore asks
-1 item per domain (a domain band is still shown, with its uncertainty), then adds items where
-they inform the overall θ most, and stops as soon as both overall decisions are confident. In
-the simulation (docs/assessment-simulation.md: 5 000 people from this prior, the real bank) the
-median test has 11-12 questions instead of 20, with the same routing accuracy as 20 questions
-for everybody. The rule is under "Stopping" below.
-
-Vocabulary
-----------
-* ``bank_items``: any sequence of objects with ``id``, ``domain``, ``a`` (discrimination) and
-  ``b`` (difficulty), see :class:`ItemLike`. Domains are ``"foundation"`` and the five scored
-  domains in :data:`SCORED_DOMAINS`.
-* ``answers``: a sequence of ``(item_id, outcome)`` in the order they were given. ``outcome`` is
-  ``True`` (right), ``False`` (wrong) or ``None`` ("Je ne sais pas", scored as wrong). Only the
-  first answer to an item counts; later duplicates are ignored. An unknown item id raises
-  :class:`ValueError` (the app must keep retired items in the bank while old answers use them).
-
-Item model
-----------
-Two-parameter logistic: ``P(right | θ) = 1 / (1 + exp(-a (θ - b)))``.
-
-Ability model and prior borrowing
----------------------------------
-The five scored abilities and the foundation ability θ_f are modelled as multivariate normal with
-mean μ = -0.5 (the job-seeking population the test is for, "centred a little below 0"; version 1
-used -0.3), sd 1 and a common correlation ρ = 0.7. An equicorrelated normal is exactly a
-one-factor model::
-
-    θ_d = μ + sqrt(ρ) · g + sqrt(1 - ρ) · e_d,   g ~ N(0, 1),  e_d ~ N(0, 1) independent,
-
-so the engine computes the *exact* Bayesian posterior under that prior (up to grid error)
-instead of an ad hoc shrinkage rule: it works on a grid for g (-4..4, step 0.25) and a grid for
-each θ_d (-4..4, step 0.1). Given g, the domains are independent, so
-
-1. for each domain with answers, ``M_d(g) = ∫ L_d(θ) N(θ; μ + √ρ g, 1 - ρ) dθ``;
-2. the posterior of the general factor is ``p(g | all answers) ∝ φ(g) · Π_d M_d(g)``;
-3. the posterior of each domain is the mixture
-   ``p(θ_d | all) = Σ_g p(g | all) · L_d(θ_d) N(θ_d; μ + √ρ g, 1 - ρ) / M_d(g)``.
-
-A domain with no answers therefore gets the prior mean ``μ + √ρ · E[g | other answers]``: it is
-pulled toward the other domains exactly as much as their evidence and ρ justify (with one
-perfectly known other domain at θ, the prior mean is μ + ρ (θ - μ) and the prior sd √(1 - ρ²)).
-Estimates are EAP (posterior means) with posterior sds, computed from the conditional moments
-of θ_d given g (law of total variance). The prior keeps the population's own sd (1): a narrower
-prior would pull low scorers further up toward μ, i.e. toward false passes.
-
-Foundation handling
--------------------
-Foundation items get their own ability θ_f, a sixth dimension of the same one-factor model. It
-is not reported as a band but it feeds every scored domain through g.
-
-Overall ability and the two overall decisions
----------------------------------------------
-The overall θ is the mean of the five scored abilities. Its EAP is the mean of the domain EAPs.
-Given g it is the mean of five independent domain posteriors, taken as normal with their exact
-conditional mean and variance, so its posterior is a mixture of normals over the g grid; this
-gives its sd and ``P(overall θ < c)`` for every cut c. Hence:
-
-* the **routing decision** ``needs_basics``: ``P(overall θ < -1) ≥ 0.3``
-  (:data:`BASICS_THRESHOLD`). The threshold is below 0.5 on purpose: telling someone who needs
-  the basics that they do not (a *false pass*) costs more than offering the basics to someone
-  who could do without (they can decline). 0.3 weighs a false pass as about 2.3 false
-  referrals and keeps false passes under 4 % of the people tested in the simulation; it was
-  set on design seeds, not on the report's. It costs about 2 points of routing accuracy
-  against 0.5. So someone whose overall estimate is just above -1 ("Premiers pas") can be
-  routed to the basics; nobody whose estimate is below -1 is left out.
-* the **overall band**: the band of the overall EAP.
-
-Bands
------
-Cuts at θ = -1, 0, +1 (:data:`BAND_CUTS`); convention: θ ≥ cut goes up, so ``band(-1.0) == 1``
-and ``band(-1.0001) == 0``. 0 Découverte, 1 Premiers pas, 2 Autonome, 3 À l'aise.
-
-Order of questions
-------------------
-1. Foundation first: 2 items, and a 3rd when the first two leave the basics in doubt
-   (``P(θ_f < -1) ≥ 0.2``: a person who got both right does not get a third). The foundation
-   phase closes for good when the first scored-domain item is answered.
-2. Then the scored domains: first every domain up to its minimum (1 item), then more items
-   while the overall decisions are not confident. The next domain is the one whose best item
-   is expected to shrink the posterior variance of the overall θ the most (linear-Gaussian
-   approximation: ``Cov(θ_overall, θ_d)² I / (1 + I Var θ_d)`` with I the best unanswered
-   item's Fisher information at the domain's estimate), among the domains below their maximum
-   (4 items); ties go to the earlier domain in :data:`DOMAINS`. Items go where they help the
-   decisions that are shown and used: to a domain with sharper items, or less known, first.
-3. Within a domain, easy start: every foundation item and the first item of each scored domain
-   is the one whose probability of a right answer, averaged over the current posterior (the
-   predictive probability), is closest to 0.7, so the first questions are answered right about
-   70 % of the time by the people taking the test; later items have the maximum Fisher
-   information a²P(1-P) at the domain's estimate.
-4. Randomesque exposure control: a random choice among the 3 best items, with
-   ``random.Random(f"{seed}:{number of answers}")``: same inputs, same item. No item twice.
-
-Stopping
---------
-Once the foundation phase is over and every scored domain has its minimum of 1 item, the test
-stops as soon as both overall decisions are confident:
-
-* routing: ``P(overall θ < -1) ≥ 0.85`` (confidently routed to the basics,
-  :data:`BASICS_CONFIDENCE`) or ``≤ 0.05`` (confidently not: :data:`PASS_CONFIDENCE` 0.95; the
-  asymmetry is the same as the threshold's, a false pass is the costlier error);
-* overall band: the probability that the overall θ lies in the reported band is ≥ 0.5
-  (:data:`BAND_CONFIDENCE`): the band shown is at least as likely as not; and when the
-  reported band is "Autonome", ``P(overall θ ≥ +1) ≤ 0.2`` (:data:`TOP_BAND_DOUBT`). Without
-  this last condition nobody would ever be placed in "À l'aise": after a few easy items all
-  right, the EAP (pulled toward the population mean) sits around +0.65 with "Autonome" the
-  likely band, and the test would stop there. With it, people who do well get harder items
-  until "À l'aise" is ruled out or reached;
-
-or when no scored domain below its maximum has items left, or after 18 questions
-(:data:`MAX_TOTAL_ITEMS`). Each scored domain thus has 1 to 4 items; it stops taking items at
-its maximum or when the test stops. Domain bands are not a stopping condition (confident domain
-bands need 25-35 questions); the result gives each domain's posterior sd.
-
-The thresholds trade length against accuracy: the simulation report has the same engine with
-other thresholds and with 18, 20 and 30 questions for everybody. People near a cut, mostly in
-the two lower bands, get the longest tests, up to the cap; people far from every cut get 7-9.
+function of the bank's items, the answers, a seed and the population model, so the web app
+(through app/assessment/service.py) and the simulation (bench/simulate.py) run the same code.
+How it works, and why each number is what it is: docs/engine.md.
 """
 
 from __future__ import annotations
@@ -134,90 +11,107 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import mul
 from types import MappingProxyType
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from .domains import DOMAINS, FOUNDATION, SCORED_DOMAINS
 
 __all__ = [
     "BAND_CONFIDENCE",
     "BAND_CUTS",
-    "BASICS_CONFIDENCE",
     "BASICS_CUT",
     "BASICS_THRESHOLD",
+    "DEFAULT_POPULATION",
     "DOMAINS",
+    "DOMAIN_SURE",
     "ENGINE_VERSION",
     "FOUNDATION",
     "MAX_FOUNDATION_ITEMS",
     "MAX_ITEMS_PER_DOMAIN",
+    "MAX_PILOT_ITEMS",
     "MAX_TOTAL_ITEMS",
     "MIN_FOUNDATION_ITEMS",
     "MIN_ITEMS_PER_DOMAIN",
-    "PASS_CONFIDENCE",
     "SCORED_DOMAINS",
-    "TOP_BAND_DOUBT",
     "Answer",
     "AssessmentResult",
     "DomainEstimate",
     "DomainResult",
     "Estimates",
     "ItemLike",
+    "Population",
+    "Step",
+    "answer_likelihood",
     "band",
+    "discrimination",
+    "domain_posteriors",
     "estimate",
     "expected_length",
     "fisher_information",
     "is_finished",
     "next_item",
+    "pilot_plan",
     "probability",
     "result",
     "should_offer_help",
+    "step",
 ]
 
-ENGINE_VERSION = "2"
-
-FOUNDATION = "foundation"
-SCORED_DOMAINS: tuple[str, ...] = (
-    "information",
-    "communication",
-    "creation",
-    "protection",
-    "environment",
-)
-DOMAINS: tuple[str, ...] = (FOUNDATION, *SCORED_DOMAINS)
+ENGINE_VERSION = "3"
 
 BAND_CUTS: tuple[float, float, float] = (-1.0, 0.0, 1.0)
 BASICS_CUT = -1.0
-FOUNDATION_CUTS: tuple[float, ...] = (BASICS_CUT,)
 
-POPULATION_MEAN = -0.5
-POPULATION_SD = 1.0
-DOMAIN_CORRELATION = 0.7
+# Item model: P(right) = c + (1 - c - SLIP) / (1 + exp(-a (θ - b))); c is the item's own
+# lower asymptote (a guess among its options), SLIP the chance that someone who can do the
+# task still answers wrong (a slip of the finger, a misread word).
+SLIP = 0.03
+# Values set by hand are guesses: the engine takes an author's discrimination as overstated by
+# this factor and an author's difficulty as off by this much (sd; 0.4 on average), and flattens
+# the item's curve accordingly (see discrimination()). Calibrated values carry their own error.
+AUTHOR_A_TRUST = 0.85
+AUTHOR_B_SD = 0.5
+# The routing is decided under a prior moved this fraction of the way from the population's mean
+# to the cut -1 (1: centred on the cut, so that the prior cannot push anyone across it).
+ROUTING_PRIOR_SHIFT = 0.5
 
 MIN_FOUNDATION_ITEMS = 2
 MAX_FOUNDATION_ITEMS = 3
-FOUNDATION_DOUBT = 0.2  # a third foundation item when P(θ_f < -1) is at least this
-MIN_ITEMS_PER_DOMAIN = 1  # scored domains
+MIN_ITEMS_PER_DOMAIN = 1  # scored domains, before the routing can be decided
 MAX_ITEMS_PER_DOMAIN = 4  # scored domains
-MAX_TOTAL_ITEMS = 18
-BASICS_THRESHOLD = 0.3  # needs_basics when P(overall θ < -1) is at least this
-BASICS_CONFIDENCE = 0.85  # stop routed to the basics: P(overall θ < -1) at least this
-PASS_CONFIDENCE = 0.95  # stop not routed: P(overall θ ≥ -1) at least this
-BAND_CONFIDENCE = 0.5  # and P(overall θ in the reported band) at least this
+MAX_TOTAL_ITEMS = 18  # every question the person sees, pilot items included
+MAX_PILOT_ITEMS = 2
+PILOT_POSITIONS: tuple[int, ...] = tuple(range(3, 13))  # 1-based positions a pilot may take
+LAST_PILOT_POSITION = PILOT_POSITIONS[-1]  # a pilot never makes a test longer than this
+
+BASICS_THRESHOLD = 0.25  # needs_basics when P(overall θ < -1) is at least this
+ROUTED_CONFIDENCE = 0.65  # routing decided "basics" when P(overall θ < -1) is at least this
+PASSED_CONFIDENCE = 0.95  # routing decided "no basics" when P(overall θ ≥ -1) is at least this
+BAND_CONFIDENCE = 0.4  # the profile stops when P(overall θ in the reported band) is this
 TOP_BAND_DOUBT = 0.2  # and, to report "Autonome", P(overall θ ≥ +1) at most this
+DOMAIN_SURE = 0.6  # a domain band is shown as sure when it is at least this likely
 START_P_CORRECT = 0.7
 RANDOMESQUE_K = 3
+INTERVAL = 0.95
 
-# Used only by expected_length(): Fisher information about the overall θ that one more item
-# brings on average (an item informs its own domain fully and the overall θ through it). Set
-# from the simulation (docs/assessment-simulation.md).
+# Used only by expected_length(): information about the overall θ that one more item brings
+# on average (a rough figure for this bank; the page says "environ").
 INFO_PER_ITEM = 0.4
 
 Answer = tuple[str, bool | None]
 
 
 class ItemLike(Protocol):
-    """What the engine needs from an item of the bank."""
+    """What the engine needs from an item of the bank.
+
+    ``c`` is the lower asymptote (the chance of a right answer by guessing); ``pilot`` says
+    that the item still gathers answers for calibration (it may be asked unscored);
+    ``a_estimated`` that ``a`` comes from a calibration, not from the author; ``b_se`` is the
+    standard error of a calibrated ``b`` (None for the author's value).
+    """
 
     @property
     def id(self) -> str: ...
@@ -231,31 +125,97 @@ class ItemLike(Protocol):
     @property
     def b(self) -> float: ...
 
+    @property
+    def c(self) -> float: ...
+
+    @property
+    def pilot(self) -> bool: ...
+
+    @property
+    def a_estimated(self) -> bool: ...
+
+    @property
+    def b_se(self) -> float | None: ...
+
 
 ItemT = TypeVar("ItemT", bound=ItemLike)
 
 
-def _min_items(domain: str) -> int:
-    return MIN_FOUNDATION_ITEMS if domain == FOUNDATION else MIN_ITEMS_PER_DOMAIN
+# --------------------------------------------------------------------------------------------
+# Population model
+
+
+@dataclass(frozen=True)
+class Population:
+    """The abilities of the people who take the test: mean and sd of every domain's θ, and the
+    correlation between any two domains (foundation included). ``robust_df`` is the degrees of
+    freedom of the Student t distribution of the general factor (None: normal)."""
+
+    mean: float = -0.5
+    sd: float = 1.0
+    correlation: float = 0.7
+    robust_df: float | None = 5.0
+
+    #: Accepted range of the mean and sd read from a calibration (anything else is ignored).
+    MEAN_RANGE = (-2.0, 1.0)
+    SD_RANGE = (0.5, 2.0)
+
+    @classmethod
+    def from_calibration(cls, header: Mapping[str, Any] | None) -> Population:
+        """The population estimated by the last calibration (``population_mean`` and
+        ``population_sd`` of calibration.toml), or the default when it has none."""
+        default = cls()
+        if not header:
+            return default
+        mean = header.get("population_mean")
+        sd = header.get("population_sd")
+        if not isinstance(mean, int | float) or not isinstance(sd, int | float):
+            return default
+        if not (cls.MEAN_RANGE[0] <= mean <= cls.MEAN_RANGE[1]):
+            return default
+        if not (cls.SD_RANGE[0] <= sd <= cls.SD_RANGE[1]):
+            return default
+        return cls(mean=round(float(mean), 3), sd=round(float(sd), 3))
+
+
+DEFAULT_POPULATION = Population()
 
 
 # --------------------------------------------------------------------------------------------
 # Item model
 
 
-def probability(theta: float, a: float, b: float) -> float:
-    """2PL probability of a right answer at ability ``theta`` (numerically safe)."""
-    z = a * (theta - b)
+def _logistic(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
 
 
-def fisher_information(theta: float, a: float, b: float) -> float:
-    """Fisher information a²·P·(1 − P) of a 2PL item at ``theta``."""
-    p = probability(theta, a, b)
-    return a * a * p * (1.0 - p)
+def probability(theta: float, a: float, b: float, c: float = 0.0) -> float:
+    """Probability of a right answer at ability ``theta`` for an item of discrimination ``a``,
+    difficulty ``b`` and lower asymptote ``c`` (upper asymptote 1 - SLIP)."""
+    return c + (1.0 - c - SLIP) * _logistic(a * (theta - b))
+
+
+def fisher_information(theta: float, a: float, b: float, c: float = 0.0) -> float:
+    """Fisher information of one answer at ``theta`` (four-parameter logistic formula)."""
+    top = 1.0 - SLIP
+    p = probability(theta, a, b, c)
+    return a * a * (p - c) ** 2 * (top - p) ** 2 / ((top - c) ** 2 * p * (1.0 - p))
+
+
+def discrimination(item: ItemLike) -> float:
+    """The discrimination the engine uses for ``item``: the author's times AUTHOR_A_TRUST until
+    a calibration estimates it, and lowered for the uncertainty of the difficulty (an error of
+    sd s on b averages the curve into one of slope a / √(1 + π a² s² / 8))."""
+    a = float(item.a) if item.a_estimated else AUTHOR_A_TRUST * float(item.a)
+    sd = AUTHOR_B_SD if item.b_se is None else float(item.b_se)
+    return a / math.sqrt(1.0 + math.pi * a * a * sd * sd / 8.0)
+
+
+def _info(theta: float, item: ItemLike) -> float:
+    return fisher_information(theta, discrimination(item), item.b, item.c)
 
 
 def band(theta: float) -> int:
@@ -268,13 +228,11 @@ def _normal_cdf(z: float) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Grids (computed once at import)
+# Grids
 
-THETA_GRID: tuple[float, ...] = tuple(round(-4.0 + 0.1 * i, 10) for i in range(81))
-G_GRID: tuple[float, ...] = tuple(round(-4.0 + 0.25 * j, 10) for j in range(33))
+THETA_GRID: tuple[float, ...] = tuple(round(-4.5 + 0.1 * i, 10) for i in range(91))
+G_GRID: tuple[float, ...] = tuple(round(-4.5 + 0.25 * j, 10) for j in range(37))
 _THETA_SQ: tuple[float, ...] = tuple(t * t for t in THETA_GRID)
-_LOADING = POPULATION_SD * math.sqrt(DOMAIN_CORRELATION)
-_RESIDUAL_VAR = POPULATION_SD**2 * (1.0 - DOMAIN_CORRELATION)
 
 
 def _normalised(values: Sequence[float]) -> tuple[float, ...]:
@@ -282,57 +240,112 @@ def _normalised(values: Sequence[float]) -> tuple[float, ...]:
     return tuple(v / total for v in values)
 
 
-_G_PRIOR: tuple[float, ...] = _normalised([math.exp(-0.5 * g * g) for g in G_GRID])
-# _KERNEL[j][i] = p(θ_i | g_j), each row normalised on the θ grid.
-_KERNEL: tuple[tuple[float, ...], ...] = tuple(
-    _normalised(
-        [
-            math.exp(-((t - POPULATION_MEAN - _LOADING * g) ** 2) / (2.0 * _RESIDUAL_VAR))
-            for t in THETA_GRID
-        ]
+@dataclass(frozen=True, eq=False)
+class _Model:
+    """The grids for one population: the prior of the general factor g and, for each g, the
+    prior of one domain's θ (the kernel)."""
+
+    population: Population
+    g_prior: tuple[float, ...]
+    routing_prior: tuple[float, ...]  # the g prior moved so that the overall θ centres on -1
+    kernel: tuple[tuple[float, ...], ...]  # kernel[j][i] = p(θ_i | g_j)
+    kernel_t: tuple[tuple[float, ...], ...]
+    prior_evidence: _Evidence = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prior_evidence", _summarise(self, (1.0,) * len(THETA_GRID)))
+
+
+@lru_cache(maxsize=16)
+def _model(population: Population) -> _Model:
+    def density(g: float) -> float:
+        if population.robust_df is None:
+            return math.exp(-0.5 * g * g)
+        # Student t with unit variance: the prior pulls less on people far from the mean.
+        nu = population.robust_df
+        scale = math.sqrt((nu - 2.0) / nu) if nu > 2 else 1.0
+        return (1.0 + (g / scale) ** 2 / nu) ** (-(nu + 1) / 2)
+
+    shift = (
+        ROUTING_PRIOR_SHIFT
+        * (BASICS_CUT - population.mean)
+        / (population.sd * math.sqrt(population.correlation))
     )
-    for g in G_GRID
-)
-_KERNEL_T: tuple[tuple[float, ...], ...] = tuple(zip(*_KERNEL, strict=True))
-# Conditional mean and variance of θ given g under the prior alone (domains without answers).
-_KERNEL_MEAN: tuple[float, ...] = tuple(sum(map(mul, row, THETA_GRID)) for row in _KERNEL)
-_KERNEL_VAR: tuple[float, ...] = tuple(
-    sum(map(mul, row, _THETA_SQ)) - m * m for row, m in zip(_KERNEL, _KERNEL_MEAN, strict=True)
-)
-_ONES_G: tuple[float, ...] = (1.0,) * len(G_GRID)
+    g_prior = _normalised([density(g) for g in G_GRID])
+    routing_prior = _normalised([density(g - shift) for g in G_GRID])
+    loading = population.sd * math.sqrt(population.correlation)
+    residual = population.sd**2 * (1.0 - population.correlation)
+    kernel = tuple(
+        _normalised(
+            [
+                math.exp(-((t - population.mean - loading * g) ** 2) / (2.0 * residual))
+                for t in THETA_GRID
+            ]
+        )
+        for g in G_GRID
+    )
+    return _Model(population, g_prior, routing_prior, kernel, tuple(zip(*kernel, strict=True)))
 
 
 @lru_cache(maxsize=8192)
-def _curve(a: float, b: float, correct: bool) -> tuple[float, ...]:
-    """Likelihood of one answer on the θ grid."""
+def _curve(a: float, b: float, c: float, correct: bool) -> tuple[float, ...]:
+    """Likelihood of one answer on the θ grid (``a`` as :func:`discrimination` gives it)."""
     if correct:
-        return tuple(probability(t, a, b) for t in THETA_GRID)
-    return tuple(1.0 - probability(t, a, b) for t in THETA_GRID)
+        return tuple(probability(t, a, b, c) for t in THETA_GRID)
+    return tuple(1.0 - probability(t, a, b, c) for t in THETA_GRID)
 
 
 # --------------------------------------------------------------------------------------------
-# Parsing answers
+# Parsing answers, pilot items
 
 
 @dataclass(frozen=True)
 class _Parsed:
     items: tuple[ItemLike, ...]
-    answered: tuple[tuple[ItemLike, bool], ...]
-    answered_ids: frozenset[str]
-    counts: Mapping[str, int]
-    available: Mapping[str, int]
+    answered: tuple[tuple[ItemLike, bool], ...]  # scored answers, in order
+    answered_ids: frozenset[str]  # every answered item, pilots included
+    pilots: tuple[str, ...]  # this person's pilot items, in the order they are asked
+    pilot_positions: tuple[int, ...]
+    pilots_answered: tuple[str, ...]
+    n_total: int  # every answer, pilots included
+    counts: Mapping[str, int]  # scored answers per domain
+    available: Mapping[str, int]  # unanswered items per domain that may still be scored
 
 
-def _parse(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> _Parsed:
+def pilot_plan(
+    bank_items: Sequence[ItemLike], seed: int | str
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The pilot items of the test with this seed and their 1-based positions.
+
+    Up to :data:`MAX_PILOT_ITEMS` items drawn at random among the bank's pilot items (those
+    still gathering answers), at random positions among :data:`PILOT_POSITIONS`. They are
+    never chosen otherwise in that test, and their answers never count.
+    """
+    candidates = sorted(item.id for item in bank_items if item.pilot)
+    # Which items and where: reproducible from the seed, not a secret.
+    rng = random.Random(f"{seed}:pilot")  # noqa: S311
+    n = min(MAX_PILOT_ITEMS, len(candidates))
+    chosen = tuple(rng.sample(candidates, n))
+    positions = tuple(sorted(rng.sample(PILOT_POSITIONS, n)))
+    return chosen, positions
+
+
+def _parse(
+    bank_items: Sequence[ItemLike], answers: Sequence[Answer], seed: int | str | None
+) -> _Parsed:
+    items = tuple(bank_items)
     index: dict[str, ItemLike] = {}
-    for item in bank_items:
+    for item in items:
         if item.domain not in DOMAINS:
             raise ValueError(f"item {item.id!r} has unknown domain {item.domain!r}")
         if item.id in index:
             raise ValueError(f"duplicate item id {item.id!r} in the bank")
         index[item.id] = item
+    pilots, positions = pilot_plan(items, seed) if seed is not None else ((), ())
+    pilot_set = frozenset(pilots)
     seen: set[str] = set()
     answered: list[tuple[ItemLike, bool]] = []
+    pilots_answered: list[str] = []
     counts = dict.fromkeys(DOMAINS, 0)
     for item_id, outcome in answers:
         if item_id in seen:
@@ -341,13 +354,26 @@ def _parse(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> _Parsed
         if item is None:
             raise ValueError(f"answer to unknown item {item_id!r}")
         seen.add(item_id)
+        if item_id in pilot_set:
+            pilots_answered.append(item_id)
+            continue
         answered.append((item, outcome is not None and bool(outcome)))
         counts[item.domain] += 1
     available = dict.fromkeys(DOMAINS, 0)
-    for item in bank_items:
-        if item.id not in seen:
+    for item in items:
+        if item.id not in seen and item.id not in pilot_set:
             available[item.domain] += 1
-    return _Parsed(tuple(bank_items), tuple(answered), frozenset(seen), counts, available)
+    return _Parsed(
+        items,
+        tuple(answered),
+        frozenset(seen),
+        pilots,
+        positions,
+        tuple(pilots_answered),
+        len(seen),
+        MappingProxyType(counts),
+        MappingProxyType(available),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,17 +384,15 @@ def _parse(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> _Parsed
 class DomainEstimate:
     """Posterior summary for one domain (foundation included).
 
-    ``confidence`` is the posterior probability that θ lies on the same side of the nearest
-    band cut as ``theta`` (for the foundation: of the cut -1); ``needs_items`` says whether the
-    stopping rule wants more items in this domain.
+    ``band_probability`` is the posterior probability that θ lies in the band of ``theta``
+    (for the foundation: on the same side of -1); ``n_items`` counts the scored answers.
     """
 
     domain: str
     theta: float
     sd: float
     n_items: int
-    confidence: float
-    needs_items: bool
+    band_probability: float
 
 
 @dataclass(frozen=True)
@@ -377,8 +401,9 @@ class Estimates:
 
     ``below_cuts`` holds ``P(overall θ < c)`` for each cut c of :data:`BAND_CUTS`;
     ``basics_probability`` is ``P(overall θ < -1)``; ``band_probability`` the probability that
-    the overall θ lies in the band of ``overall_theta``; ``confident`` says whether both overall
-    decisions meet the stopping rule.
+    the overall θ lies in the band of ``overall_theta``. ``routing_decided`` says that the
+    routing is confident (the person may stop and see their results); ``finished`` that the
+    test is over.
     """
 
     domains: Mapping[str, DomainEstimate]
@@ -387,7 +412,8 @@ class Estimates:
     below_cuts: tuple[float, ...]
     basics_probability: float
     band_probability: float
-    confident: bool
+    routing_decided: bool
+    profile_done: bool
     n_answers: int
     finished: bool
 
@@ -417,12 +443,12 @@ def _cut_index(cut: float) -> tuple[int, bool]:
 _CUT_INDEX: tuple[tuple[int, bool], ...] = tuple(_cut_index(c) for c in BAND_CUTS)
 
 
-def _summarise(likelihood: tuple[float, ...]) -> _Evidence:
+def _summarise(model: _Model, likelihood: tuple[float, ...]) -> _Evidence:
     norm: list[float] = []
     mean: list[float] = []
     var: list[float] = []
     below: list[list[float]] = [[] for _ in BAND_CUTS]
-    for row in _KERNEL:
+    for row in model.kernel:
         joint = list(map(mul, row, likelihood))
         m0 = sum(joint)
         m1 = sum(map(mul, joint, THETA_GRID)) / m0
@@ -437,43 +463,48 @@ def _summarise(likelihood: tuple[float, ...]) -> _Evidence:
 
 
 @lru_cache(maxsize=4096)
-def _evidence(key: tuple[tuple[float, float, bool], ...]) -> _Evidence:
-    """Evidence of one domain's answers (sorted (a, b, right) triples). Cached: during a test
+def _evidence(model: _Model, key: tuple[tuple[float, float, float, bool], ...]) -> _Evidence:
+    """Evidence of one domain's answers (sorted (a, b, c, right) tuples). Cached: during a test
     only one domain changes between two questions."""
     lik = list(_curve(*key[0]))
-    for a, b, correct in key[1:]:
-        lik = list(map(mul, lik, _curve(a, b, correct)))
+    for a, b, c, correct in key[1:]:
+        lik = list(map(mul, lik, _curve(a, b, c, correct)))
     peak = max(lik)
-    return _summarise(tuple(v / peak for v in lik))
-
-
-_PRIOR_EVIDENCE = _summarise((1.0,) * len(THETA_GRID))
+    return _summarise(model, tuple(v / peak for v in lik))
 
 
 @dataclass(frozen=True)
 class _Posterior:
-    parsed: _Parsed
+    model: _Model
     g_post: tuple[float, ...]
     evidence: Mapping[str, _Evidence]
-    answered_domains: frozenset[str]
+    g_likelihood: tuple[float, ...]  # Π_d M_d(g), scaled
+
+    def with_prior(self, prior: Sequence[float]) -> _Posterior:
+        """The same answers under another prior of g."""
+        weights = list(map(mul, prior, self.g_likelihood))
+        total = math.fsum(weights)
+        return replace(self, g_post=tuple(w / total for w in weights))
 
 
-def _posterior(parsed: _Parsed) -> _Posterior:
-    keys: dict[str, list[tuple[float, float, bool]]] = {}
+def _posterior(parsed: _Parsed, model: _Model) -> _Posterior:
+    keys: dict[str, list[tuple[float, float, float, bool]]] = {}
     for item, correct in parsed.answered:
-        keys.setdefault(item.domain, []).append((float(item.a), float(item.b), correct))
-    evidence = dict.fromkeys(DOMAINS, _PRIOR_EVIDENCE)
-    g_post = list(_G_PRIOR)
-    for domain, triples in keys.items():
-        ev = _evidence(tuple(sorted(triples)))
+        keys.setdefault(item.domain, []).append(
+            (discrimination(item), float(item.b), float(item.c), correct)
+        )
+    evidence = dict.fromkeys(DOMAINS, model.prior_evidence)
+    g_lik = [1.0] * len(G_GRID)
+    for domain, tuples in keys.items():
+        ev = _evidence(model, tuple(sorted(tuples)))
         evidence[domain] = ev
-        g_post = list(map(mul, g_post, ev.norm))
+        g_lik = list(map(mul, g_lik, ev.norm))
+        peak = max(g_lik)
+        g_lik = [v / peak for v in g_lik]
+    g_post = list(map(mul, model.g_prior, g_lik))
     total = math.fsum(g_post)
     return _Posterior(
-        parsed,
-        tuple(v / total for v in g_post),
-        MappingProxyType(evidence),
-        frozenset(keys),
+        model, tuple(v / total for v in g_post), MappingProxyType(evidence), tuple(g_lik)
     )
 
 
@@ -481,7 +512,7 @@ def _marginal(post: _Posterior, domain: str) -> list[float]:
     """Posterior of θ_domain on the θ grid: Σ_j p(g_j | all) L(θ) p(θ | g_j) / M(g_j)."""
     ev = post.evidence[domain]
     coef = [w / m for w, m in zip(post.g_post, ev.norm, strict=True)]
-    mix = [sum(map(mul, col, coef)) for col in _KERNEL_T]
+    mix = [sum(map(mul, col, coef)) for col in post.model.kernel_t]
     weights = list(map(mul, mix, ev.likelihood))
     total = math.fsum(weights)
     return [v / total for v in weights]
@@ -495,16 +526,20 @@ def _domain_moments(post: _Posterior, domain: str) -> tuple[float, float]:
     return mean, math.sqrt(max(second - mean * mean, 0.0))
 
 
-def _domain_below(post: _Posterior, domain: str, cut: float) -> float:
-    """Posterior probability that θ_domain < ``cut`` (a band cut)."""
-    return sum(map(mul, post.g_post, post.evidence[domain].below[BAND_CUTS.index(cut)]))
+def _domain_below(post: _Posterior, domain: str, cut_index: int) -> float:
+    """Posterior probability that θ_domain < BAND_CUTS[cut_index]."""
+    return sum(map(mul, post.g_post, post.evidence[domain].below[cut_index]))
 
 
-def _confidence(post: _Posterior, domain: str, theta: float, cuts: Sequence[float]) -> float:
-    """Posterior probability that θ_domain is on the same side of the nearest cut as ``theta``."""
-    cut = min(cuts, key=lambda c: abs(theta - c))
-    below = _domain_below(post, domain, cut)
-    return 1.0 - below if theta >= cut else below
+def _domain_band_probability(post: _Posterior, domain: str, theta: float) -> float:
+    """P(θ_domain in the band of ``theta``); for the foundation, P(same side of -1)."""
+    if domain == FOUNDATION:
+        below = _domain_below(post, domain, BAND_CUTS.index(BASICS_CUT))
+        return below if theta < BASICS_CUT else 1.0 - below
+    b = band(theta)
+    upper = _domain_below(post, domain, b) if b < len(BAND_CUTS) else 1.0
+    lower = _domain_below(post, domain, b - 1) if b > 0 else 0.0
+    return upper - lower
 
 
 @dataclass(frozen=True)
@@ -513,8 +548,11 @@ class _Overall:
     sd: float
     below: tuple[float, ...]  # P(overall θ < cut) for each cut of BAND_CUTS
     band_probability: float
-    confident: bool
-    # Posterior variance of each scored domain and its covariance with the overall θ.
+    # The overall θ's posterior as a mixture of normals over g: weights, means, sds.
+    mixture: tuple[tuple[float, float, float], ...]
+    # Posterior mean and variance of each domain (foundation included) and its covariance
+    # with the overall θ.
+    mean: Mapping[str, float]
     var: Mapping[str, float]
     cov: Mapping[str, float]
 
@@ -524,99 +562,132 @@ def _overall(post: _Posterior) -> _Overall:
 
     Given g the domains are independent, so the overall θ has conditional mean Σ m_d / 5 and
     variance Σ v_d / 25; it is taken as normal given g, which makes its posterior a mixture of
-    normals over the g grid. Also returns the domain variances and their covariances with the
-    overall θ (law of total covariance over g), used to choose the next domain.
+    normals over the g grid. Also returns each domain's variance and covariance with the
+    overall θ (law of total covariance over g), used to choose the next item.
     """
     k = len(SCORED_DOMAINS)
     w = post.g_post
     evs = [post.evidence[d] for d in SCORED_DOMAINS]
-    means = [sum(map(mul, w, ev.mean)) for ev in evs]
     o_mean = [math.fsum(col) / k for col in zip(*(ev.mean for ev in evs), strict=True)]
     o_var = [math.fsum(col) / (k * k) for col in zip(*(ev.var for ev in evs), strict=True)]
-    theta = math.fsum(means) / k
+    theta = sum(map(mul, w, o_mean))
     o_centred = [m - theta for m in o_mean]
     var_total = sum(map(mul, w, o_var)) + sum(map(mul, w, map(mul, o_centred, o_centred)))
-    live = [
+    mixture = tuple(
         (wj, mj, math.sqrt(vj)) for wj, mj, vj in zip(w, o_mean, o_var, strict=True) if wj > 1e-12
-    ]
+    )
     below = tuple(
-        math.fsum(wj * _normal_cdf((cut - mj) / sj) for wj, mj, sj in live) for cut in BAND_CUTS
+        math.fsum(wj * _normal_cdf((cut - mj) / sj) for wj, mj, sj in mixture) for cut in BAND_CUTS
     )
     b = band(theta)
     upper = below[b] if b < len(BAND_CUTS) else 1.0
     lower = below[b - 1] if b > 0 else 0.0
-    band_probability = upper - lower
-    p_basics = below[BAND_CUTS.index(BASICS_CUT)]
-    routing_confident = p_basics >= BASICS_CONFIDENCE or p_basics <= 1.0 - PASS_CONFIDENCE
-    top_checked = b != len(BAND_CUTS) - 1 or 1.0 - upper <= TOP_BAND_DOUBT
-    confident = routing_confident and band_probability >= BAND_CONFIDENCE and top_checked
 
+    means: dict[str, float] = {}
     var: dict[str, float] = {}
     cov: dict[str, float] = {}
-    for d, ev, mean_d in zip(SCORED_DOMAINS, evs, means, strict=True):
+    for d in DOMAINS:
+        ev = post.evidence[d]
+        mean_d = sum(map(mul, w, ev.mean))
         within = sum(map(mul, w, ev.var))
         wc = [wj * (m - mean_d) for wj, m in zip(w, ev.mean, strict=True)]
+        means[d] = mean_d
         var[d] = within + sum(map(mul, wc, ev.mean))
-        # Cov(θ_d, mean of the θ_k) = E[Var(θ_d | g)] / k + Cov(E[θ_d | g], E[overall | g])
-        cov[d] = within / k + sum(map(mul, wc, o_centred))
+        # Cov(θ_d, mean of the θ_k) = E[Var(θ_d | g)] / k for a scored domain (0 for the
+        # foundation, independent of the scored domains given g) + Cov(E[θ_d | g], E[θ̄ | g]).
+        cov[d] = (within / k if d != FOUNDATION else 0.0) + sum(map(mul, wc, o_centred))
     return _Overall(
         theta,
         math.sqrt(max(var_total, 0.0)),
         below,
-        band_probability,
-        confident,
+        upper - lower,
+        mixture,
+        MappingProxyType(means),
         MappingProxyType(var),
         MappingProxyType(cov),
     )
 
 
-def _foundation_open(parsed: _Parsed, post: _Posterior) -> bool:
-    """Whether the next question is a foundation one (the foundation phase)."""
-    if any(parsed.counts[d] for d in SCORED_DOMAINS) or parsed.available[FOUNDATION] == 0:
-        return False
-    n = parsed.counts[FOUNDATION]
-    if n < MIN_FOUNDATION_ITEMS:
-        return True
-    return n < MAX_FOUNDATION_ITEMS and (
-        _domain_below(post, FOUNDATION, BASICS_CUT) >= FOUNDATION_DOUBT
-    )
+def _mixture_quantile(mixture: Sequence[tuple[float, float, float]], p: float) -> float:
+    low, high = THETA_GRID[0] - 2.0, THETA_GRID[-1] + 2.0
+    for _ in range(50):
+        mid = 0.5 * (low + high)
+        if math.fsum(w * _normal_cdf((mid - m) / s) for w, m, s in mixture) < p:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
+
+
+# --------------------------------------------------------------------------------------------
+# Where the test stands
 
 
 @dataclass(frozen=True)
 class _State:
     post: _Posterior
     overall: _Overall
+    routing: _Overall  # the overall θ under the routing prior: what the routing is decided on
     domains: Mapping[str, DomainEstimate]
-    finished: bool
+    phase: str  # "start", "routing", "profile", "pilots" (only pilot items left) or "finished"
+    routing_decided: bool
+    profile_done: bool
 
 
-def _state(parsed: _Parsed) -> _State:
-    post = _posterior(parsed)
+def _basics_probability(overall: _Overall) -> float:
+    return overall.below[BAND_CUTS.index(BASICS_CUT)]
+
+
+def _routing_confident(overall: _Overall) -> bool:
+    p_basics = _basics_probability(overall)
+    return p_basics >= ROUTED_CONFIDENCE or p_basics <= 1.0 - PASSED_CONFIDENCE
+
+
+def _profile_confident(overall: _Overall) -> bool:
+    b = band(overall.theta)
+    top_checked = b != len(BAND_CUTS) - 1 or 1.0 - overall.below[b] <= TOP_BAND_DOUBT
+    return overall.band_probability >= BAND_CONFIDENCE and top_checked
+
+
+def _state(parsed: _Parsed, model: _Model) -> _State:
+    post = _posterior(parsed, model)
     overall = _overall(post)
-    foundation_open = _foundation_open(parsed, post)
-    minimums_met = not foundation_open and all(
-        parsed.counts[d] >= MIN_ITEMS_PER_DOMAIN or parsed.available[d] == 0 for d in SCORED_DOMAINS
-    )
-    stop_decided = minimums_met and overall.confident
-    out: dict[str, DomainEstimate] = {}
+    routing = _overall(post.with_prior(model.routing_prior)) if ROUTING_PRIOR_SHIFT else overall
+    domains: dict[str, DomainEstimate] = {}
     for domain in DOMAINS:
         theta, sd = _domain_moments(post, domain)
-        cuts = FOUNDATION_CUTS if domain == FOUNDATION else BAND_CUTS
-        conf = _confidence(post, domain, theta, cuts)
-        n = parsed.counts[domain]
-        if domain == FOUNDATION:
-            needs = foundation_open
-        elif parsed.available[domain] == 0 or n >= MAX_ITEMS_PER_DOMAIN:
-            needs = False
-        elif n < MIN_ITEMS_PER_DOMAIN:
-            needs = True
-        else:
-            needs = not stop_decided
-        out[domain] = DomainEstimate(domain, theta, sd, n, conf, needs)
-    finished = len(parsed.answered) >= MAX_TOTAL_ITEMS or not any(
-        d.needs_items for d in out.values()
+        domains[domain] = DomainEstimate(
+            domain,
+            theta,
+            sd,
+            parsed.counts[domain],
+            _domain_band_probability(post, domain, theta),
+        )
+    counts, available = parsed.counts, parsed.available
+    minimums_met = all(
+        counts[d] >= MIN_ITEMS_PER_DOMAIN or available[d] == 0 for d in SCORED_DOMAINS
+    ) and (counts[FOUNDATION] >= MIN_FOUNDATION_ITEMS or available[FOUNDATION] == 0)
+    routing_decided = minimums_met and _routing_confident(routing)
+    profile_done = routing_decided and _profile_confident(overall)
+    room = any(available[d] and counts[d] < MAX_ITEMS_PER_DOMAIN for d in SCORED_DOMAINS) or (
+        available[FOUNDATION] and counts[FOUNDATION] < MIN_FOUNDATION_ITEMS
     )
-    return _State(post, overall, MappingProxyType(out), finished)
+    pilots_pending = any(p not in parsed.answered_ids for p in parsed.pilots)
+    if parsed.n_total >= MAX_TOTAL_ITEMS:
+        phase = "finished"
+    elif profile_done or not room:
+        # The pilot items still due come before the end, once the routing is decided.
+        pilot_room = parsed.n_total < LAST_PILOT_POSITION
+        phase = "pilots" if pilots_pending and routing_decided and pilot_room else "finished"
+    elif counts[FOUNDATION] < MIN_FOUNDATION_ITEMS and available[FOUNDATION]:
+        phase = "start"
+    elif not routing_decided:
+        phase = "routing"
+    else:
+        phase = "profile"
+    return _State(
+        post, overall, routing, MappingProxyType(domains), phase, routing_decided, profile_done
+    )
 
 
 def _estimates(state: _State, parsed: _Parsed) -> Estimates:
@@ -626,111 +697,199 @@ def _estimates(state: _State, parsed: _Parsed) -> Estimates:
         overall_theta=o.theta,
         overall_sd=o.sd,
         below_cuts=o.below,
-        basics_probability=o.below[BAND_CUTS.index(BASICS_CUT)],
+        basics_probability=_basics_probability(state.routing),
         band_probability=o.band_probability,
-        confident=o.confident,
-        n_answers=len(parsed.answered),
-        finished=state.finished,
+        routing_decided=state.routing_decided,
+        profile_done=state.profile_done,
+        n_answers=parsed.n_total,
+        finished=state.phase == "finished",
     )
 
 
-def estimate(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> Estimates:
-    """Posterior summaries (EAP, sd, stopping state) for every domain and the overall θ."""
-    parsed = _parse(bank_items, answers)
-    return _estimates(_state(parsed), parsed)
+def estimate(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str | None = None,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> Estimates:
+    """Posterior summaries for every domain and the overall θ, and where the test stands.
+
+    With ``seed``, the answers to that test's pilot items are left out; without, every answer
+    counts.
+    """
+    parsed = _parse(bank_items, answers, seed)
+    return _estimates(_state(parsed, _model(population)), parsed)
 
 
-def is_finished(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> bool:
-    """True when the test is over (decisions confident, limits reached, or 18 questions)."""
-    return _state(_parse(bank_items, answers)).finished
+def domain_posteriors(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str | None = None,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> Mapping[str, tuple[float, ...]]:
+    """The posterior of each domain's θ (foundation included) on :data:`THETA_GRID`."""
+    parsed = _parse(bank_items, answers, seed)
+    post = _posterior(parsed, _model(population))
+    return MappingProxyType({d: tuple(_marginal(post, d)) for d in DOMAINS})
+
+
+def answer_likelihood(item: ItemLike, correct: bool) -> tuple[float, ...]:
+    """The likelihood of one answer to ``item`` on :data:`THETA_GRID` (the engine's model)."""
+    return _curve(discrimination(item), float(item.b), float(item.c), correct)
+
+
+def is_finished(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> bool:
+    """True when the test is over (profile confident, limits reached, or 18 questions)."""
+    return _state(_parse(bank_items, answers, seed), _model(population)).phase == "finished"
 
 
 # --------------------------------------------------------------------------------------------
 # Next item
 
 
-def _next_domain(state: _State) -> str | None:
-    if state.finished:
+def _pilot_due(parsed: _Parsed, state: _State) -> str | None:
+    """The pilot item to ask now: once the routing is decided (a pilot never takes the place
+    of a question the routing needs), at its position or later, before the end, and never
+    after :data:`LAST_PILOT_POSITION` (a pilot never makes a long test longer)."""
+    position = parsed.n_total + 1
+    if not state.routing_decided or position > LAST_PILOT_POSITION:
         return None
-    if state.domains[FOUNDATION].needs_items:
-        return FOUNDATION
-    candidates = [state.domains[d] for d in SCORED_DOMAINS if state.domains[d].needs_items]
-    if not candidates:
+    for item_id, at in zip(parsed.pilots, parsed.pilot_positions, strict=True):
+        if item_id not in parsed.answered_ids and (at <= position or state.phase == "pilots"):
+            return item_id
+    return None
+
+
+def _candidates(parsed: _Parsed, domains: Sequence[str]) -> list[ItemLike]:
+    pilots = set(parsed.pilots)
+    wanted = set(domains)
+    return [
+        it
+        for it in parsed.items
+        if it.domain in wanted and it.id not in parsed.answered_ids and it.id not in pilots
+    ]
+
+
+def _randomesque(ranked: Sequence[tuple[float, ItemT]], parsed: _Parsed, seed: int | str) -> ItemT:
+    """One of the :data:`RANDOMESQUE_K` best items, at random, in the domain of the best one:
+    the domain goes where the information is, and the best items of a domain take turns (the
+    best of each domain would otherwise reach nearly everybody, one step or the next)."""
+    ordered = sorted(ranked, key=lambda pair: (-round(pair[0], 12), pair[1].id))
+    domain = ordered[0][1].domain
+    best = [it for _, it in ordered if it.domain == domain][:RANDOMESQUE_K]
+    # Exposure control, not security: a reproducible generator is what we want here.
+    rng = random.Random(f"{seed}:{parsed.n_total}")  # noqa: S311
+    return best[rng.randrange(len(best))]
+
+
+def _start_item(state: _State, parsed: _Parsed, seed: int | str) -> ItemLike:
+    """A foundation item right about 70 % of the time (predictive probability)."""
+    marginal = _marginal(state.post, FOUNDATION)
+
+    def score(it: ItemLike) -> float:
+        curve = _curve(discrimination(it), float(it.b), float(it.c), True)
+        predictive = sum(map(mul, marginal, curve))
+        return -abs(predictive - START_P_CORRECT)
+
+    return _randomesque(
+        [(score(it), it) for it in _candidates(parsed, (FOUNDATION,))], parsed, seed
+    )
+
+
+def _gain(o: _Overall, domain: str, info: float) -> float:
+    """Expected reduction of the overall θ's posterior variance from one answer of Fisher
+    information ``info`` about θ_domain (linear-Gaussian approximation)."""
+    return o.cov[domain] ** 2 * info / (1.0 + info * o.var[domain])
+
+
+def _routing_item(state: _State, parsed: _Parsed, seed: int | str) -> ItemLike | None:
+    """The item that informs the overall θ most where the decision is made: for each domain,
+    at the θ_domain expected when the overall θ is at the cut -1."""
+    o, counts = state.overall, parsed.counts
+    open_domains = [d for d in SCORED_DOMAINS if counts[d] < MAX_ITEMS_PER_DOMAIN]
+    if counts[FOUNDATION] < MAX_FOUNDATION_ITEMS:
+        open_domains.append(FOUNDATION)
+    missing = [
+        d for d in SCORED_DOMAINS if counts[d] < MIN_ITEMS_PER_DOMAIN and parsed.available[d]
+    ]
+    if missing and _routing_confident(state.routing):
+        domains = missing  # the routing waits for one item in every domain
+    else:
+        # While some scored domain has no item, leave the foundation aside.
+        domains = [d for d in open_domains if not missing or d != FOUNDATION]
+    var_overall = max(o.sd * o.sd, 1e-9)
+    at_cut = {d: o.mean[d] + o.cov[d] / var_overall * (BASICS_CUT - o.theta) for d in DOMAINS}
+    ranked = [
+        (_gain(o, it.domain, _info(at_cut[it.domain], it)), it)
+        for it in _candidates(parsed, domains)
+    ]
+    return _randomesque(ranked, parsed, seed) if ranked else None
+
+
+def _profile_item(state: _State, parsed: _Parsed, seed: int | str) -> ItemLike | None:
+    """After the routing: the item that shrinks the overall θ's posterior variance most at the
+    current estimates (what settles the overall band), in a domain below its maximum."""
+    o, counts = state.overall, parsed.counts
+    domains = [d for d in SCORED_DOMAINS if counts[d] < MAX_ITEMS_PER_DOMAIN]
+    ranked = [
+        (_gain(o, it.domain, _info(o.mean[it.domain], it)), it)
+        for it in _candidates(parsed, domains)
+    ]
+    return _randomesque(ranked, parsed, seed) if ranked else None
+
+
+def _next_item(parsed: _Parsed, state: _State, seed: int | str) -> ItemLike | None:
+    if state.phase == "finished":
         return None
-    below_min = [d for d in candidates if d.n_items < MIN_ITEMS_PER_DOMAIN]
-    pool = below_min or candidates
-    parsed, o = state.post.parsed, state.overall
-    unanswered: dict[str, list[ItemLike]] = {d.domain: [] for d in pool}
-    for it in parsed.items:
-        if it.domain in unanswered and it.id not in parsed.answered_ids:
-            unanswered[it.domain].append(it)
-
-    def gain(d: DomainEstimate) -> float:
-        info = max(
-            (fisher_information(d.theta, it.a, it.b) for it in unanswered[d.domain]),
-            default=0.0,
-        )
-        return o.cov[d.domain] ** 2 * info / (1.0 + info * o.var[d.domain])
-
-    # max() keeps the first of equal keys, so ties go to the earlier domain in DOMAINS.
-    return max(pool, key=lambda d: round(gain(d), 12)).domain
+    pilot = _pilot_due(parsed, state)
+    if pilot is not None:
+        return next(it for it in parsed.items if it.id == pilot)
+    if state.phase == "start":
+        return _start_item(state, parsed, seed)
+    if state.phase == "routing":
+        return _routing_item(state, parsed, seed)
+    return _profile_item(state, parsed, seed)
 
 
 def next_item(
-    bank_items: Sequence[ItemT], answers: Sequence[Answer], seed: int | str
+    bank_items: Sequence[ItemT],
+    answers: Sequence[Answer],
+    seed: int | str,
+    *,
+    population: Population = DEFAULT_POPULATION,
 ) -> ItemT | None:
     """The next item to ask, or None when the test is over.
 
     Deterministic: the same bank, answers and seed give the same item (randomesque choice among
     the 3 best, seeded with ``seed`` and the number of answers). Never returns an answered item.
     """
-    parsed = _parse(bank_items, answers)
-    return _next_item(bank_items, parsed, _state(parsed), seed)
-
-
-def _next_item(
-    bank_items: Sequence[ItemT], parsed: _Parsed, state: _State, seed: int | str
-) -> ItemT | None:
-    domain = _next_domain(state)
-    if domain is None:
-        return None
-    pool = [it for it in bank_items if it.domain == domain and it.id not in parsed.answered_ids]
-    est = state.domains[domain]
-    if domain == FOUNDATION or est.n_items == 0:
-        marginal = _marginal(state.post, domain)
-
-        def score(it: ItemT) -> float:
-            predictive = sum(map(mul, marginal, _curve(float(it.a), float(it.b), True)))
-            return -abs(predictive - START_P_CORRECT)
-
-    else:
-        theta = est.theta
-
-        def score(it: ItemT) -> float:
-            return fisher_information(theta, it.a, it.b)
-
-    ranked = sorted(pool, key=lambda it: (-round(score(it), 12), it.id))
-    best = ranked[:RANDOMESQUE_K]
-    # Exposure control, not security: a reproducible generator is what we want here.
-    rng = random.Random(f"{seed}:{len(parsed.answered)}")  # noqa: S311
-    return best[rng.randrange(len(best))]
+    parsed = _parse(bank_items, answers, seed)
+    return _next_item(parsed, _state(parsed, _model(population)), seed)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------------------------
 # Help offer
 
 
-def should_offer_help(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> bool:
+def should_offer_help(
+    bank_items: Sequence[ItemLike], answers: Sequence[Answer], seed: int | str | None = None
+) -> bool:
     """True when the person seems to struggle from the start.
 
     Rule: the first two foundation answers are both wrong or "Je ne sais pas", or at least 3 of
-    the first 4 answers are. The web app then kindly offers to continue with someone's help or to
-    see the results now (``result()`` works on a partial test). The rule only looks at the first
-    answers, so once True it stays True: to show the offer once, the app can show it when
-    ``should_offer_help(answers)`` is True and ``should_offer_help(answers[:-1])`` is False, or
-    remember that it was shown.
+    the first 4 scored answers are. The web app then kindly offers to continue with someone's
+    help or to see the results now (``result()`` works on a partial test). The rule only looks
+    at the first answers, so once True it stays True.
     """
-    return _struggles(_parse(bank_items, answers))
+    return _struggles(_parse(bank_items, answers, seed))
 
 
 def _struggles(parsed: _Parsed) -> bool:
@@ -745,13 +904,13 @@ def _struggles(parsed: _Parsed) -> bool:
 # Progress
 
 
-def _decisions_confident(theta: float, sd: float) -> bool:
-    """The stopping conditions on the overall decisions, for a normal posterior N(θ, sd²)."""
+def _confident_at(theta: float, sd: float) -> bool:
+    """The stopping conditions, for a normal posterior N(θ, sd²)."""
     p_basics = _normal_cdf((BASICS_CUT - theta) / sd)
     b = band(theta)
     upper = _normal_cdf((BAND_CUTS[b] - theta) / sd) if b < len(BAND_CUTS) else 1.0
     lower = _normal_cdf((BAND_CUTS[b - 1] - theta) / sd) if b > 0 else 0.0
-    routing = p_basics >= BASICS_CONFIDENCE or p_basics <= 1.0 - PASS_CONFIDENCE
+    routing = p_basics >= ROUTED_CONFIDENCE or p_basics <= 1.0 - PASSED_CONFIDENCE
     top_checked = b != len(BAND_CUTS) - 1 or 1.0 - upper <= TOP_BAND_DOUBT
     return routing and upper - lower >= BAND_CONFIDENCE and top_checked
 
@@ -772,45 +931,48 @@ _SPREAD: tuple[float, ...] = tuple(_normal_quantile((k + 0.5) / 7) for k in rang
 
 
 def _needed_sd(theta: float) -> float:
-    """Largest posterior sd at which the overall decisions would be confident at ``theta``
+    """Largest posterior sd at which the stopping conditions would hold at ``theta``
     (bisection; the conditions only get easier as the sd shrinks). At least 0.05."""
     low, high = 0.05, 2.0
-    if _decisions_confident(theta, high):
+    if _confident_at(theta, high):
         return high
     for _ in range(30):
         mid = 0.5 * (low + high)
-        if _decisions_confident(theta, mid):
+        if _confident_at(theta, mid):
             low = mid
         else:
             high = mid
     return low
 
 
-def expected_length(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> int:
+def expected_length(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> int:
     """Cheap estimate of the total number of questions, for "Question 4 — environ 11 au total".
 
-    Follows the stopping rule. For a few values t of the overall θ spread over its current
-    posterior (7 equally likely points of a normal with its mean and sd): the items the overall
-    decisions would still need if the estimate settled at t (the largest posterior sd at which
-    the stopping conditions hold at t, each further item bringing about
+    For 7 equally likely values t of the overall θ under its current posterior: the items the
+    stopping conditions would still need if the estimate settled at t (each item bringing
     :data:`INFO_PER_ITEM` of information about the overall θ), at least the items still owed
-    to the minimums (foundation phase included) and at most what the cap leaves; averaged over
-    the points, plus the answers so far. At least answers + 1 while the test runs; equal to
-    the answers when it is over.
+    to the minimums and at most what the cap leaves; averaged, plus the answers so far and the
+    pilot items still to come before that point. At least answers + 1 while the test runs;
+    equal to the answers when it is over.
     """
-    parsed = _parse(bank_items, answers)
-    return _expected_length(parsed, _state(parsed))
+    parsed = _parse(bank_items, answers, seed)
+    return _expected_length(parsed, _state(parsed, _model(population)))
 
 
 def _expected_length(parsed: _Parsed, state: _State) -> int:
-    n = len(parsed.answered)
-    if state.finished:
+    n = parsed.n_total
+    if state.phase == "finished":
         return n
-    owed = 0
-    for domain in DOMAINS:
-        d = state.domains[domain]
-        if d.needs_items:
-            owed += max(_min_items(domain) - d.n_items, 1 if domain == FOUNDATION else 0)
+    counts, available = parsed.counts, parsed.available
+    owed = sum(max(MIN_ITEMS_PER_DOMAIN - counts[d], 0) for d in SCORED_DOMAINS if available[d]) + (
+        max(MIN_FOUNDATION_ITEMS - counts[FOUNDATION], 0) if available[FOUNDATION] else 0
+    )
     room = MAX_TOTAL_ITEMS - n
     o = state.overall
     precision = 1.0 / max(o.sd, 1e-6) ** 2
@@ -819,7 +981,13 @@ def _expected_length(parsed: _Parsed, state: _State) -> int:
         needed = _needed_sd(o.theta + z * o.sd)
         extra = max(1.0 / needed**2 - precision, 0.0) / INFO_PER_ITEM
         remaining.append(min(float(room), max(float(owed), extra, 1.0)))
-    return max(n + 1, min(MAX_TOTAL_ITEMS, round(n + math.fsum(remaining) / len(remaining))))
+    guess = n + math.fsum(remaining) / len(remaining)
+    pilots_ahead = sum(
+        1
+        for item_id, at in zip(parsed.pilots, parsed.pilot_positions, strict=True)
+        if item_id not in parsed.answered_ids and at <= guess < LAST_PILOT_POSITION
+    )
+    return max(n + 1, min(MAX_TOTAL_ITEMS, round(guess + pilots_ahead)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,25 +997,34 @@ def _expected_length(parsed: _Parsed, state: _State) -> int:
 @dataclass(frozen=True)
 class Step(Generic[ItemT]):
     """Where a test stands after some answers: the same values as :func:`next_item`,
-    :func:`expected_length` and :func:`should_offer_help`, for the cost of one of them."""
+    :func:`expected_length` and :func:`should_offer_help`, for the cost of one of them, and
+    whether the routing is decided (the person may then stop and see their results)."""
 
     next_item: ItemT | None
     expected_length: int
     struggles: bool
+    routing_decided: bool = False
 
     @property
     def finished(self) -> bool:
         return self.next_item is None
 
 
-def step(bank_items: Sequence[ItemT], answers: Sequence[Answer], seed: int | str) -> Step[ItemT]:
+def step(
+    bank_items: Sequence[ItemT],
+    answers: Sequence[Answer],
+    seed: int | str,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> Step[ItemT]:
     """The next item, the expected length and the help rule, computing the posterior once."""
-    parsed = _parse(bank_items, answers)
-    state = _state(parsed)
+    parsed = _parse(bank_items, answers, seed)
+    state = _state(parsed, _model(population))
     return Step(
-        next_item=_next_item(bank_items, parsed, state, seed),
+        next_item=_next_item(parsed, state, seed),  # type: ignore[arg-type]
         expected_length=_expected_length(parsed, state),
         struggles=_struggles(parsed),
+        routing_decided=state.routing_decided,
     )
 
 
@@ -857,13 +1034,20 @@ def step(bank_items: Sequence[ItemT], answers: Sequence[Answer], seed: int | str
 
 @dataclass(frozen=True)
 class DomainResult:
-    """Result for one domain: EAP θ, posterior sd, band 0..3 and number of items answered."""
+    """Result for one domain: EAP θ, posterior sd, band 0..3, the probability that θ lies in
+    that band, and the number of scored answers. ``sure`` says that this probability is at
+    least :data:`DOMAIN_SURE`; otherwise the band is shown as still to be confirmed."""
 
     domain: str
     theta: float
     sd: float
     band: int
     n_items: int
+    band_probability: float
+
+    @property
+    def sure(self) -> bool:
+        return self.band_probability >= DOMAIN_SURE
 
 
 @dataclass(frozen=True)
@@ -871,45 +1055,62 @@ class AssessmentResult:
     """What the results page and the journeys need; stored with ``engine_version``.
 
     ``needs_basics`` is the routing decision: ``basics_probability`` (= P(overall θ < -1))
-    at least :data:`BASICS_THRESHOLD` (0.3). It can therefore be True for someone whose overall
-    estimate is just above -1 (band "Premiers pas"): the basics are offered when they are
-    likely enough to help. ``overall_band_probability`` is the probability that the overall θ
-    lies in ``overall_band``.
+    at least :data:`BASICS_THRESHOLD`. ``overall_low`` and ``overall_high`` bound the 95 %
+    interval of the overall θ. ``pilot_items`` are the items asked unscored (their answers
+    count for nothing here).
     """
 
     domains: Mapping[str, DomainResult]
     foundation: DomainResult
     overall_theta: float
     overall_sd: float
+    overall_low: float
+    overall_high: float
     overall_band: int
     needs_basics: bool
     n_answers: int
     complete: bool
+    routing_decided: bool
     engine_version: str
     basics_probability: float
     overall_band_probability: float
+    pilot_items: tuple[str, ...] = ()
 
 
-def result(bank_items: Sequence[ItemLike], answers: Sequence[Answer]) -> AssessmentResult:
-    """Bands and estimates per scored domain and overall; works on a partial test too."""
-    parsed = _parse(bank_items, answers)
-    state = _state(parsed)
+def result(
+    bank_items: Sequence[ItemLike],
+    answers: Sequence[Answer],
+    seed: int | str | None = None,
+    *,
+    population: Population = DEFAULT_POPULATION,
+) -> AssessmentResult:
+    """Bands and estimates per scored domain and overall; works on a partial test too.
+
+    With ``seed``, the answers to that test's pilot items are left out (the same answers with
+    any pilot answer changed give the same result).
+    """
+    parsed = _parse(bank_items, answers, seed)
+    state = _state(parsed, _model(population))
     o = state.overall
-    p_basics = o.below[BAND_CUTS.index(BASICS_CUT)]
+    p_basics = _basics_probability(state.routing)
 
     def to_result(d: DomainEstimate) -> DomainResult:
-        return DomainResult(d.domain, d.theta, d.sd, band(d.theta), d.n_items)
+        return DomainResult(d.domain, d.theta, d.sd, band(d.theta), d.n_items, d.band_probability)
 
     return AssessmentResult(
         domains=MappingProxyType({d: to_result(state.domains[d]) for d in SCORED_DOMAINS}),
         foundation=to_result(state.domains[FOUNDATION]),
         overall_theta=o.theta,
         overall_sd=o.sd,
+        overall_low=_mixture_quantile(o.mixture, (1 - INTERVAL) / 2),
+        overall_high=_mixture_quantile(o.mixture, (1 + INTERVAL) / 2),
         overall_band=band(o.theta),
         needs_basics=p_basics >= BASICS_THRESHOLD,
-        n_answers=len(parsed.answered),
-        complete=state.finished,
+        n_answers=parsed.n_total,
+        complete=state.phase == "finished",
+        routing_decided=state.routing_decided,
         engine_version=ENGINE_VERSION,
         basics_probability=p_basics,
         overall_band_probability=o.band_probability,
+        pilot_items=parsed.pilots_answered,
     )

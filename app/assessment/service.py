@@ -46,6 +46,8 @@ class Progress:
     next_item: Item | None
     expected_total: int
     offer_help: bool
+    #: The routing is decided: the person may stop now and see their results.
+    may_stop: bool = False
 
     @property
     def count(self) -> int:
@@ -88,6 +90,12 @@ def find_by_code(db: Session, secret: str, code: str) -> Person | None:
     return db.scalar(select(Person).where(Person.code_lookup == lookup))
 
 
+def population(bank: Bank) -> engine.Population:
+    """The population the engine assumes for this bank: the one its last calibration estimated
+    (``flask calibrate --write``), else the default."""
+    return engine.Population.from_calibration(bank.calibration.header if bank.calibration else None)
+
+
 def engine_answers(person: Person, bank: Bank) -> list[tuple[str, bool | None]]:
     """The answers in the engine's terms, leaving out items no longer in the bank."""
     return [(a.item_id, a.correct) for a in person.answers if a.item_id in bank]
@@ -111,7 +119,9 @@ def step(bank: Bank, answers: Sequence[tuple[str, bool | None]], seed: int) -> e
             if entry is None:
                 while len(_steppers) >= 4:  # one bank in use, a few more in tests
                     _steppers.pop(next(iter(_steppers)))
-                stepper = lru_cache(maxsize=STEP_CACHE_SIZE)(partial(engine.step, bank.items))
+                stepper = lru_cache(maxsize=STEP_CACHE_SIZE)(
+                    partial(engine.step, bank.items, population=population(bank))
+                )
                 entry = _steppers[id(bank.items)] = (bank.items, stepper)
     return entry[1](tuple(answers), seed)
 
@@ -123,17 +133,14 @@ def progress(person: Person, bank: Bank) -> Progress:
         next_item=now.next_item,
         expected_total=now.expected_length,
         offer_help=(now.next_item is not None and person.help_offered_at is None and now.struggles),
+        may_stop=now.next_item is not None and now.routing_decided,
     )
 
 
-def encode_response(item: Item, response: str | Sequence[str]) -> str:
-    """One string per answer: "2", "1,3", the typed text, or "dont-know"."""
+def encode_response(item: Item, response: str) -> str:
+    """One string per answer: "2", the typed text, or "dont-know"."""
     if response == DONT_KNOW:
         return DONT_KNOW
-    if item.kind == "multiple":
-        if isinstance(response, str):
-            raise AnswerRejected("a multiple-choice answer is a list of options")
-        return ",".join(sorted(set(response), key=lambda value: (len(value), value)))
     if not isinstance(response, str):
         raise AnswerRejected("this question takes one answer")
     text = " ".join(response.split())
@@ -144,11 +151,8 @@ def encode_response(item: Item, response: str | Sequence[str]) -> str:
     return text
 
 
-def decode_response(item: Item, stored: str) -> str | list[str]:
-    if stored == DONT_KNOW:
-        return DONT_KNOW
-    if item.kind == "multiple":
-        return stored.split(",")
+def decode_response(item: Item, stored: str) -> str:
+    """The response as :func:`~app.assessment.bank.is_correct` takes it (the stored string)."""
     return stored
 
 
@@ -157,7 +161,7 @@ def record_answer(
     person: Person,
     bank: Bank,
     item_id: str,
-    response: str | Sequence[str],
+    response: str,
     state: Progress | None = None,
 ) -> Answer:
     """Save an answer to the current question, or change an earlier one.
@@ -216,11 +220,14 @@ def finish(db: Session, person: Person, bank: Bank, *, early: bool = False) -> R
     if person.result is not None:
         return person.result
     answers = engine_answers(person, bank)
-    outcome = engine.result(bank.items, answers)
+    outcome = engine.result(bank.items, answers, person.seed, population=population(bank))
+    pilots = set(outcome.pilot_items)  # asked to gather answers: they count for nothing here
     can_do = [
         item.can_do
         for answer in person.answers
-        if answer.correct and (item := bank.get(answer.item_id)) is not None
+        if answer.correct
+        and answer.item_id not in pilots
+        and (item := bank.get(answer.item_id)) is not None
     ]
     details: dict[str, Any] = {
         "domains": {
@@ -228,12 +235,17 @@ def finish(db: Session, person: Person, bank: Bank, *, early: bool = False) -> R
                 "theta": round(d.theta, 3),
                 "sd": round(d.sd, 3),
                 "band": d.band,
+                "band_probability": round(d.band_probability, 3),
+                "sure": d.sure,
                 "items": d.n_items,
             }
             for domain, d in outcome.domains.items()
         },
         "overall_sd": round(outcome.overall_sd, 3),
+        "overall_interval": [round(outcome.overall_low, 3), round(outcome.overall_high, 3)],
         "basics_probability": round(outcome.basics_probability, 3),
+        "routing_decided": outcome.routing_decided,
+        "pilot_items": sorted(pilots),
         "can_do": can_do,
         "answers": outcome.n_answers,
     }

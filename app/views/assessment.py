@@ -78,6 +78,7 @@ def question_page(
         total=total,
         back_url=back,
         said_dont_know=given is not None and given.response == DONT_KNOW,
+        stop_form=EmptyForm() if state.may_stop and position == state.count + 1 else None,
     )
 
 
@@ -177,8 +178,10 @@ def results_context(person: Person) -> dict[str, object]:
     assert result is not None
     return {
         "result": result,
+        # A domain band that rests on too few answers says so (results before engine 3 do not
+        # know: they are shown as they were).
         "domains": [
-            (DOMAIN_NAMES[name], BANDS[detail["band"]])
+            (DOMAIN_NAMES[name], BANDS[detail["band"]], detail.get("sure", True))
             for name, detail in result.details["domains"].items()
             if name in DOMAIN_NAMES
         ],

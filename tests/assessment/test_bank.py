@@ -84,10 +84,9 @@ def test_ids_unique_kebab_case_and_prefixed(real_bank: Bank) -> None:
 
 def test_kinds_mix(real_bank: Bank) -> None:
     kinds = Counter(item.kind for item in real_bank.items)
-    assert set(kinds) == {"single", "multiple", "text"}
-    assert kinds["multiple"] >= 8
-    assert kinds["text"] >= 5
-    assert kinds["single"] > kinds["multiple"] + kinds["text"]
+    assert set(kinds) == {"single", "text"}
+    assert kinds["text"] >= 3
+    assert kinds["single"] > 10 * kinds["text"]
 
 
 @pytest.mark.parametrize("domain", SCORED_DOMAINS)
@@ -128,10 +127,17 @@ def test_texts_follow_writing_rules(real_bank: Bank) -> None:
         assert "niveau" not in item.text.lower(), item.id
 
 
-def test_multiple_items_say_tick_all(real_bank: Bank) -> None:
+def test_no_item_asks_to_tick_several_answers(real_bank: Bank) -> None:
     for item in real_bank.items:
-        says_tick_all = "Cochez toutes les bonnes réponses" in item.text
-        assert says_tick_all == (item.kind == "multiple"), item.id
+        assert "Cochez" not in item.text, item.id
+
+
+def _right(item: Item) -> str:
+    return item.options[next(iter(item.answer)) - 1]
+
+
+def _wrong(item: Item) -> list[str]:
+    return [o for k, o in enumerate(item.options, 1) if k not in item.answer]
 
 
 def test_right_answer_is_not_always_in_the_same_place(real_bank: Bank) -> None:
@@ -139,7 +145,68 @@ def test_right_answer_is_not_always_in_the_same_place(real_bank: Bank) -> None:
         next(iter(item.answer)) for item in real_bank.items if item.kind == "single"
     )
     singles = sum(positions.values())
-    assert max(positions.values()) < 0.5 * singles, positions
+    assert max(positions.values()) < 0.4 * singles, positions
+
+
+def test_length_gives_the_answer_away_no_more_than_chance(real_bank: Bank) -> None:
+    """The right option is strictly the longest in at most 35 % of the single-choice items
+    (chance: about 1 item in 3), and strictly the shortest no more often."""
+    singles = [item for item in real_bank.items if item.kind == "single"]
+    longest = [i.id for i in singles if len(_right(i)) > max(len(o) for o in _wrong(i))]
+    shortest = [i.id for i in singles if len(_right(i)) < min(len(o) for o in _wrong(i))]
+    assert len(longest) <= 0.35 * len(singles), longest
+    assert len(shortest) <= 0.35 * len(singles), shortest
+
+
+def test_options_of_an_item_have_the_same_length_and_shape(real_bank: Bank) -> None:
+    """Give or take a few words: no option stands out by its length."""
+    for item in real_bank.items:
+        if item.kind != "single":
+            continue
+        words = [count_words(o) for o in item.options]
+        assert max(words) - min(words) <= 4, (item.id, item.options)
+        chars = [len(o) for o in item.options]
+        assert max(chars) <= 3 * min(chars) + 8, (item.id, item.options)
+
+
+def test_every_wrong_option_names_a_beginners_mistake(real_bank: Bank) -> None:
+    for item in real_bank.items:
+        if item.kind != "single":
+            assert not item.mistakes, item.id
+            continue
+        wrong = set(range(1, len(item.options) + 1)) - item.answer
+        assert set(item.mistakes) == wrong, item.id
+        assert all(len(note.split()) >= 5 for note in item.mistakes.values()), item.id
+        assert 3 <= len(item.options) <= 4, item.id
+
+
+@pytest.mark.parametrize("domain", SCORED_DOMAINS)
+def test_sharp_items_where_the_routing_is_decided(real_bank: Bank, domain: str) -> None:
+    """At least 4 items per scored domain written to separate "needs the basics" from "first
+    steps": difficulty between -1.5 and -0.5, and a task people can do or cannot (a ≥ 1.5)."""
+    at_cut = [
+        item.id for item in real_bank.in_domain(domain) if -1.5 <= item.b <= -0.5 and item.a >= 1.5
+    ]
+    assert len(at_cut) >= 4, at_cut
+
+
+def test_guessing_is_in_the_item_model(real_bank: Bank) -> None:
+    for item in real_bank.items:
+        if item.kind == "single":
+            assert item.c == pytest.approx(bank_module.GUESSING_SHARE / len(item.options))
+        else:
+            assert item.c == 0.0
+
+
+def test_typed_answers_can_be_typed_on_an_arabic_keyboard(real_bank: Bank) -> None:
+    """A typed answer is made of digits (an Arabic keyboard types them, read as 0-9), or one of
+    its accepted answers is written in Arabic letters (as the Arabic page names it)."""
+    for item in real_bank.items:
+        if item.kind != "text":
+            continue
+        digits = any(all(c.isdigit() or c.isspace() for c in a) for a in item.accepted)
+        arabic = any(any("\u0600" <= c <= "\u06ff" for c in a) for a in item.accepted)
+        assert digits or arabic, item.id
 
 
 def test_every_item_scores_its_own_answer_right_and_a_wrong_one_wrong(real_bank: Bank) -> None:
@@ -149,12 +216,6 @@ def test_every_item_scores_its_own_answer_right_and_a_wrong_one_wrong(real_bank:
             assert is_correct(item, str(right)) is True, item.id
             wrong = next(i for i in range(1, len(item.options) + 1) if i != right)
             assert is_correct(item, str(wrong)) is False, item.id
-        elif item.kind == "multiple":
-            assert is_correct(item, [str(i) for i in sorted(item.answer)]) is True, item.id
-            if len(item.answer) > 1:
-                assert is_correct(item, [str(min(item.answer))]) is False, item.id
-            everything = [str(i) for i in range(1, len(item.options) + 1)]
-            assert is_correct(item, everything) is False, item.id
         else:
             for accepted in item.accepted:
                 assert is_correct(item, accepted) is True, item.id
@@ -168,7 +229,7 @@ def test_every_item_scores_its_own_answer_right_and_a_wrong_one_wrong(real_bank:
 
 def test_pictures_have_alt_and_are_safe_svg(real_bank: Bank) -> None:
     with_picture = [item for item in real_bank.items if item.picture is not None]
-    assert len(with_picture) >= 12
+    assert len(with_picture) >= 30
     for item in real_bank.items:
         assert (item.picture is None) == (item.alt is None), item.id
     for item in with_picture:
@@ -266,24 +327,28 @@ def test_version_stable_and_changes_with_content(tmp_path: Path, real_bank: Bank
 def test_bank_module_imports_only_the_standard_library() -> None:
     source = Path(bank_module.__file__).read_text(encoding="utf-8")
     imported: set[str] = set()
+    relative: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            relative.add(str(node.module))
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+    assert relative <= {"domains"}, relative
 
 
 def test_bank_module_runs_without_flask() -> None:
-    """bank.py loads the real bank on its own: no Flask, no app package."""
+    """bank.py loads the real bank on its own: no Flask, no app package (only the assessment
+    package, imported without app/__init__.py)."""
+    package = str(Path(bank_module.__file__).resolve().parent.parent)
     script = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('bank_alone', {bank_module.__file__!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "sys.modules['bank_alone'] = module\n"
-        "spec.loader.exec_module(module)\n"
-        "bank = module.load_bank()\n"
-        "assert 'flask' not in sys.modules\n"
+        "import sys\n"
+        f"sys.path.insert(0, {package!r})\n"
+        "from assessment.bank import load_bank\n"
+        "bank = load_bank()\n"
+        "assert 'flask' not in sys.modules and 'app' not in sys.modules\n"
         "print(len(bank.items), bank.version)\n"
     )
     out = subprocess.run(
@@ -306,6 +371,8 @@ def _toml_value(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(value)
 
 
@@ -317,6 +384,10 @@ GOOD_ITEM: dict[str, object] = {
     "can_do": "Vous savez garder un code secret.",
     "a": 1.5,
     "b": 0.0,
+    "mistakes": {
+        1: "Trusts whoever asks for the code.",
+        3: "Thinks half a code cannot be used.",
+    },
 }
 
 GOOD_SVG = (
@@ -374,19 +445,19 @@ def test_minimal_bank_loads(tmp_path: Path) -> None:
             GOOD_ITEM,
             item_with(id="secu-pic", picture="ok", alt="Un carré noir, plein."),
             item_with(
-                id="secu-multi",
-                kind="multiple",
-                options=["A", "B", "C"],
-                answer=[1, 3],
-                text="Cochez toutes les bonnes réponses.",
+                id="secu-typed",
+                kind="text",
+                options=None,
+                answer=None,
+                mistakes=None,
+                answers=["Élodie"],
             ),
-            item_with(id="secu-typed", kind="text", options=None, answer=None, answers=["Élodie"]),
         ],
         pictures={"ok": GOOD_SVG},
     )
     bank = load_bank(root)
-    assert [item.id for item in bank.items] == ["secu-test", "secu-pic", "secu-multi", "secu-typed"]
-    single, pictured, multi, typed = bank.items
+    assert [item.id for item in bank.items] == ["secu-test", "secu-pic", "secu-typed"]
+    single, pictured, typed = bank.items
     assert single == Item(
         id="secu-test",
         domain="protection",
@@ -402,7 +473,13 @@ def test_minimal_bank_loads(tmp_path: Path) -> None:
         alt=None,
     )
     assert pictured.picture == GOOD_SVG and pictured.alt == "Un carré noir, plein."
-    assert multi.answer == frozenset({1, 3})
+    assert dict(single.mistakes) == {
+        1: "Trusts whoever asks for the code.",
+        3: "Thinks half a code cannot be used.",
+    }
+    assert typed.mistakes == {} and typed.c == 0.0
+    assert single.c == pytest.approx(bank_module.GUESSING_SHARE / 3)
+    assert single.pilot and not single.a_estimated and single.b_se is None
     assert typed.options == () and typed.answer == frozenset() and typed.accepted == ("Élodie",)
     assert bank.in_domain("protection") == bank.items
     assert bank.in_domain("information") == ()
@@ -435,15 +512,15 @@ BAD_ITEMS: list[tuple[str, dict[str, object], str]] = [
     ("text empty", {"text": "  "}, "'text' is empty"),
     ("text not a string", {"text": 3}, "'text' must be text"),
     ("text too long", {"text": "Mot " * 40 + "trop ?"}, "41 words"),
-    ("one option", {"options": ["Oui"], "answer": 1}, "2 to 5 options"),
-    ("six options", {"options": list("ABCDEF"), "answer": 1}, "2 to 5 options"),
+    ("two options", {"options": ["Oui", "Non"], "answer": 1}, "3 to 4 options"),
+    ("five options", {"options": list("ABCDE"), "answer": 1}, "3 to 4 options"),
     ("options missing", {"options": None}, "'options' is missing"),
     ("option not a string", {"options": ["A", 2, "C"]}, "list of texts"),
     ("empty option", {"options": ["A", "", "C"]}, "empty entry"),
     ("option repeated", {"options": ["Oui", "Non", "oui"]}, "has 'oui' twice"),
     ("option repeated with accent", {"options": ["Été", "Non", "ete"]}, "twice"),
     ("dont-know option", {"options": ["Oui", "Non", "Je ne sais pas"]}, "the page adds it"),
-    ("dont-know option case", {"options": ["Oui", "je  ne sais PAS"]}, "the page adds it"),
+    ("dont-know option case", {"options": ["Oui", "Non", "je  ne sais PAS"]}, "the page adds it"),
     ("answer missing", {"answer": None}, "'answer' is missing"),
     ("answer out of range", {"answer": 4}, "'answer' 4 is not an option number"),
     ("answer zero", {"answer": 0}, "'answer' 0 is not an option number"),
@@ -451,36 +528,52 @@ BAD_ITEMS: list[tuple[str, dict[str, object], str]] = [
     ("answer list for single", {"answer": [2]}, "one option number"),
     ("answer as text", {"answer": "2"}, "one option number"),
     ("answers on a single item", {"answers": ["x"]}, "only for text items"),
-    ("multiple: answer not a list", {"kind": "multiple", "answer": 2}, "list of option numbers"),
-    ("multiple: empty answer", {"kind": "multiple", "answer": []}, "'answer' is empty"),
-    ("multiple: answer twice", {"kind": "multiple", "answer": [1, 1]}, "option number twice"),
-    ("multiple: all options", {"kind": "multiple", "answer": [1, 2, 3]}, "every option"),
-    ("multiple: out of range", {"kind": "multiple", "answer": [1, 5]}, "'answer' 5 is not"),
+    ("tick all", {"kind": "multiple", "answer": [1, 3]}, "tick-all items are not accepted"),
+    ("mistakes missing", {"mistakes": None}, "'mistakes' is missing"),
+    ("mistakes not a table", {"mistakes": "no"}, "'mistakes' must be a table"),
+    ("mistake for the right option", {"mistakes": {1: "x y", 2: "x y", 3: "x y"}}, "one entry"),
+    ("mistake left out", {"mistakes": {1: "Trusts whoever asks."}}, "one entry per wrong option"),
+    ("mistake empty", {"mistakes": {1: " ", 3: "x y"}}, "non-empty text"),
+    ("notes empty", {"notes": ""}, "'notes' is empty"),
     (
-        "multiple: two options",
-        {"kind": "multiple", "options": ["A", "B"], "answer": [1]},
-        "3 to 6 options",
+        "text: has options",
+        {"kind": "text", "answer": None, "mistakes": None, "answers": ["x"]},
+        "no 'options'",
     ),
-    ("text: has options", {"kind": "text", "answer": None, "answers": ["x"]}, "no 'options'"),
+    (
+        "text: has mistakes",
+        {"kind": "text", "options": None, "answer": None, "answers": ["x"]},
+        "no 'mistakes'",
+    ),
     (
         "text: uses answer",
-        {"kind": "text", "options": None, "answers": ["x"]},
+        {"kind": "text", "options": None, "mistakes": None, "answers": ["x"]},
         "uses 'answers'",
     ),
-    ("text: no answers", {"kind": "text", "options": None, "answer": None}, "'answers' is missing"),
+    (
+        "text: no answers",
+        {"kind": "text", "options": None, "answer": None, "mistakes": None},
+        "'answers' is missing",
+    ),
     (
         "text: empty answers",
-        {"kind": "text", "options": None, "answer": None, "answers": []},
+        {"kind": "text", "options": None, "answer": None, "mistakes": None, "answers": []},
         "'answers' is empty",
     ),
     (
         "text: answers not a list",
-        {"kind": "text", "options": None, "answer": None, "answers": "x"},
+        {"kind": "text", "options": None, "answer": None, "mistakes": None, "answers": "x"},
         "list of texts",
     ),
     (
         "text: answer repeated",
-        {"kind": "text", "options": None, "answer": None, "answers": ["Élodie", "elodie"]},
+        {
+            "kind": "text",
+            "options": None,
+            "answer": None,
+            "mistakes": None,
+            "answers": ["Élodie", "elodie"],
+        },
         "twice",
     ),
     ("can_do missing", {"can_do": None}, "'can_do' is missing"),
@@ -652,7 +745,7 @@ def make_item(kind: str, **changes: object) -> Item:
         "kind": kind,
         "text": "Question ?",
         "options": ("Un", "Deux", "Trois", "Quatre") if kind != "text" else (),
-        "answer": {"single": frozenset({2}), "multiple": frozenset({1, 3})}.get(kind, frozenset()),
+        "answer": frozenset({2}) if kind == "single" else frozenset(),
         "accepted": ("Élodie", "l'avion", "Jean Pierre") if kind == "text" else (),
         "can_do": "Vous savez.",
         "a": 1.0,
@@ -663,7 +756,6 @@ def make_item(kind: str, **changes: object) -> Item:
 
 
 SINGLE = make_item("single")
-MULTIPLE = make_item("multiple")
 TEXT = make_item("text")
 
 
@@ -682,33 +774,6 @@ def test_single(response: str, expected: bool) -> None:
 def test_single_invalid(response: object) -> None:
     with pytest.raises(ValueError):
         is_correct(SINGLE, response)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("response", "expected"),
-    [
-        (["1", "3"], True),
-        (["3", "1"], True),
-        (("1", "3"), True),
-        (["1", "3", "3"], True),
-        ([" 1", "3 "], True),
-        (["1"], False),
-        (["3"], False),
-        (["1", "2", "3"], False),
-        (["1", "2", "3", "4"], False),
-        (["2", "4"], False),
-    ],
-)
-def test_multiple(response: Sequence[str], expected: bool) -> None:
-    assert is_correct(MULTIPLE, response) is expected
-
-
-@pytest.mark.parametrize(
-    "response", [[], "13", "1", ["0"], ["5"], ["1", "x"], ["1", ""], [1, 3], None]
-)
-def test_multiple_invalid(response: object) -> None:
-    with pytest.raises(ValueError):
-        is_correct(MULTIPLE, response)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -743,15 +808,9 @@ def test_text_invalid(response: object) -> None:
 
 @pytest.mark.parametrize(
     ("item", "response"),
-    [
-        (SINGLE, DONT_KNOW),
-        (MULTIPLE, DONT_KNOW),
-        (MULTIPLE, [DONT_KNOW]),
-        (MULTIPLE, ["1", "3", DONT_KNOW]),
-        (TEXT, DONT_KNOW),
-    ],
+    [(SINGLE, DONT_KNOW), (TEXT, DONT_KNOW)],
 )
-def test_dont_know_is_none(item: Item, response: str | Sequence[str]) -> None:
+def test_dont_know_is_none(item: Item, response: str) -> None:
     assert is_correct(item, response) is None
 
 

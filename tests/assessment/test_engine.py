@@ -7,7 +7,7 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -15,30 +15,35 @@ from app.assessment import engine
 from app.assessment.engine import (
     BAND_CUTS,
     BASICS_THRESHOLD,
+    DEFAULT_POPULATION,
     DOMAINS,
     ENGINE_VERSION,
     FOUNDATION,
     MAX_FOUNDATION_ITEMS,
     MAX_ITEMS_PER_DOMAIN,
+    MAX_PILOT_ITEMS,
     MAX_TOTAL_ITEMS,
     MIN_FOUNDATION_ITEMS,
     MIN_ITEMS_PER_DOMAIN,
     SCORED_DOMAINS,
     Answer,
+    Population,
     band,
+    discrimination,
     estimate,
     expected_length,
     fisher_information,
     is_finished,
     next_item,
+    pilot_plan,
     probability,
     result,
     should_offer_help,
 )
 
-RHO = engine.DOMAIN_CORRELATION
-MU = engine.POPULATION_MEAN
-OVERALL_PRIOR_SD = math.sqrt(RHO + (1 - RHO) / len(SCORED_DOMAINS))
+RHO = DEFAULT_POPULATION.correlation
+MU = DEFAULT_POPULATION.mean
+NORMAL = Population(robust_df=None)  # the plain normal prior, for exact checks
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,15 @@ class FakeItem:
     domain: str
     a: float
     b: float
+    c: float = 0.0
+    pilot: bool = False
+    a_estimated: bool = True
+    b_se: float | None = 0.0
 
 
 def make_bank() -> tuple[FakeItem, ...]:
-    """12 foundation items (b in [-2.5, -1]) and 14 items per scored domain (b in [-2, 2])."""
+    """12 foundation items (b in [-2.5, -1]) and 14 items per scored domain (b in [-2, 2]),
+    with calibrated parameters (the engine takes them as they are) and a few guessable ones."""
     items = [
         FakeItem(f"f{i:02d}", FOUNDATION, (1.1, 1.3, 1.5)[i % 3], round(-2.5 + 1.5 * i / 11, 3))
         for i in range(12)
@@ -62,6 +72,7 @@ def make_bank() -> tuple[FakeItem, ...]:
                 domain,
                 (1.0, 1.3, 1.6, 2.0)[i % 4],
                 round(-2 + 4 * i / 13, 3),
+                (0.0, 0.125, 0.0, 0.167)[i % 4],
             )
             for i in range(14)
         ]
@@ -72,15 +83,20 @@ BANK = make_bank()
 BY_ID = {item.id: item for item in BANK}
 
 
-def simulate(thetas: Mapping[str, float], seed: int | str, rng: random.Random) -> list[Answer]:
-    """One simulated person answering by the 2PL until the engine stops."""
+def p_right(theta: float, item: FakeItem) -> float:
+    return probability(theta, item.a, item.b, item.c)
+
+
+def simulate(
+    thetas: Mapping[str, float], seed: int | str, rng: random.Random, bank=BANK
+) -> list[Answer]:
+    """One simulated person answering by the engine's own model until the engine stops."""
     answers: list[Answer] = []
     for _ in range(MAX_TOTAL_ITEMS + 5):
-        item = next_item(BANK, answers, seed)
+        item = next_item(bank, answers, seed)
         if item is None:
             return answers
-        ok = rng.random() < probability(thetas[item.domain], item.a, item.b)
-        answers.append((item.id, ok))
+        answers.append((item.id, rng.random() < p_right(thetas[item.domain], item)))
     raise AssertionError("the engine did not stop")
 
 
@@ -98,92 +114,99 @@ def first_of(domain: str, n: int) -> list[FakeItem]:
     return [item for item in BANK if item.domain == domain][:n]
 
 
-def normal_cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
+def overall(thetas: Mapping[str, float]) -> float:
+    return statistics.fmean(thetas[d] for d in SCORED_DOMAINS)
 
 
 # -- item model ---------------------------------------------------------------------------------
 
 
-def test_probability_2pl() -> None:
-    assert probability(0.3, 1.4, 0.3) == pytest.approx(0.5)
-    assert probability(1.0, 1.0, 0.0) == pytest.approx(1 / (1 + math.exp(-1)))
-    assert probability(-1.0, 2.0, 0.0) == pytest.approx(1 / (1 + math.exp(2)))
-    assert probability(1.0, 1.5, 0.0) + probability(-1.0, 1.5, 0.0) == pytest.approx(1.0)
-    assert probability(2.0, 0.0, 0.0) == pytest.approx(0.5)
-    values = [probability(t / 4, 1.5, 0.0) for t in range(-12, 13)]
+def test_probability_has_a_floor_for_guesses_and_a_ceiling_for_slips() -> None:
+    assert probability(-10.0, 1.5, 0.0, 0.25) == pytest.approx(0.25, abs=1e-6)
+    assert probability(10.0, 1.5, 0.0, 0.25) == pytest.approx(1 - engine.SLIP, abs=1e-6)
+    assert probability(0.3, 1.4, 0.3) == pytest.approx((1 - engine.SLIP) / 2)
+    values = [probability(t / 4, 1.5, 0.0, 0.2) for t in range(-12, 13)]
     assert values == sorted(values) and len(set(values)) == len(values)
-    # steeper with a larger discrimination
     assert probability(0.5, 2.0, 0.0) > probability(0.5, 1.0, 0.0)
-    # no overflow far from the item
-    assert probability(1000.0, 2.0, 0.0) == pytest.approx(1.0)
-    assert probability(-1000.0, 2.0, 0.0) == pytest.approx(0.0)
+    assert probability(1000.0, 2.0, 0.0) == pytest.approx(1 - engine.SLIP)
 
 
-def test_fisher_information_peaks_at_difficulty() -> None:
-    assert fisher_information(0.4, 2.0, 0.4) == pytest.approx(1.0)  # a² / 4
-    assert fisher_information(0.4, 2.0, 0.4) > fisher_information(1.0, 2.0, 0.4)
-    assert fisher_information(0.4, 2.0, 0.4) > fisher_information(-0.2, 2.0, 0.4)
+def test_guessing_lowers_the_information_of_an_item() -> None:
+    assert fisher_information(0.0, 1.5, 0.0, 0.25) < fisher_information(0.0, 1.5, 0.0)
+    assert fisher_information(0.4, 2.0, 0.4) > fisher_information(1.4, 2.0, 0.4)
+    # with guessing, the information peaks a little above the difficulty
+    peak = max((t / 20 for t in range(-40, 41)), key=lambda t: fisher_information(t, 1.5, 0, 0.25))
+    assert 0.0 < peak < 0.6
 
 
-# -- bands --------------------------------------------------------------------------------------
+def test_author_values_are_taken_with_their_uncertainty() -> None:
+    calibrated = FakeItem("x", "information", 1.6, 0.0, a_estimated=True, b_se=0.0)
+    author = replace(calibrated, a_estimated=False, b_se=None)
+    assert discrimination(calibrated) == pytest.approx(1.6)
+    assert discrimination(author) < engine.AUTHOR_A_TRUST * 1.6 < 1.6
+    # a calibrated b with a large error flattens the curve too
+    assert discrimination(replace(calibrated, b_se=0.5)) < discrimination(calibrated)
+
+
+# -- bands and population -----------------------------------------------------------------------
 
 
 def test_bands_at_the_cuts_go_up() -> None:
     assert BAND_CUTS == (-1.0, 0.0, 1.0)
-    assert band(-3.0) == 0
-    assert band(-1.0001) == 0
-    assert band(-1.0) == 1
-    assert band(-0.0001) == 1
-    assert band(0.0) == 2
-    assert band(0.9999) == 2
-    assert band(1.0) == 3
-    assert band(3.5) == 3
+    assert [band(t) for t in (-3.0, -1.0001, -1.0, -0.0001, 0.0, 0.9999, 1.0)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        3,
+    ]
+
+
+def test_version_and_population() -> None:
+    assert ENGINE_VERSION == "3"
+    assert (MU, DEFAULT_POPULATION.sd, RHO) == (-0.5, 1.0, 0.7)
+
+
+def test_population_comes_from_the_last_calibration() -> None:
+    assert Population.from_calibration(None) == DEFAULT_POPULATION
+    estimated = Population.from_calibration({"population_mean": -0.8, "population_sd": 1.2})
+    assert (estimated.mean, estimated.sd) == (-0.8, 1.2)
+    assert estimated.correlation == RHO
+    # values that make no sense are not used
+    assert Population.from_calibration({"population_mean": -3.5, "population_sd": 1.0}) == (
+        DEFAULT_POPULATION
+    )
+    assert Population.from_calibration({"population_mean": 0.0, "population_sd": 9}) == (
+        DEFAULT_POPULATION
+    )
+
+
+def test_the_population_moves_the_estimates() -> None:
+    answers = [(item.id, True) for item in first_of("information", 6)[4:6]]
+    low = estimate(BANK, answers, population=Population(mean=-1.0))
+    high = estimate(BANK, answers, population=Population(mean=0.0))
+    assert low.overall_theta < high.overall_theta
+    assert low.basics_probability > high.basics_probability
 
 
 # -- estimates ----------------------------------------------------------------------------------
-
-
-def test_version_and_population_model() -> None:
-    assert ENGINE_VERSION == "2"
-    assert (MU, engine.POPULATION_SD, RHO) == (-0.5, 1.0, 0.7)
 
 
 def test_prior_without_answers() -> None:
     est = estimate(BANK, [])
     for domain in DOMAINS:
         assert est.domains[domain].theta == pytest.approx(MU, abs=0.01)
-        assert est.domains[domain].sd == pytest.approx(1.0, abs=0.02)
+        assert est.domains[domain].sd == pytest.approx(1.0, abs=0.05)
     res = result(BANK, [])
     assert res.overall_theta == pytest.approx(MU, abs=0.01)
-    # sd of the mean of five sd-1 abilities correlated at rho
-    assert res.overall_sd == pytest.approx(OVERALL_PRIOR_SD, abs=0.02)
-    assert est.overall_sd == pytest.approx(res.overall_sd)
-    assert not res.complete
-    assert res.n_answers == 0
-
-
-def test_overall_probabilities_under_the_prior_are_normal() -> None:
-    """Without answers the overall θ is exactly N(μ, 0.7 + 0.3/5): the mixture over g must
-    give its normal probabilities."""
-    res = result(BANK, [])
-    expected_basics = normal_cdf((-1.0 - MU) / OVERALL_PRIOR_SD)
-    assert res.basics_probability == pytest.approx(expected_basics, abs=0.01)
-    in_band_1 = normal_cdf((0.0 - MU) / OVERALL_PRIOR_SD) - expected_basics
-    assert res.overall_band == 1
-    assert res.overall_band_probability == pytest.approx(in_band_1, abs=0.01)
-    est = estimate(BANK, [])
-    assert est.basics_probability == pytest.approx(res.basics_probability)
-    for cut, below in zip(BAND_CUTS, est.below_cuts, strict=True):
-        assert below == pytest.approx(normal_cdf((cut - MU) / OVERALL_PRIOR_SD), abs=0.01)
-    assert est.band_probability == pytest.approx(res.overall_band_probability)
-
-
-def test_overall_probability_follows_the_answers() -> None:
-    right = [(item.id, True) for item in first_of(FOUNDATION, 12)[6:9]]
-    wrong = [(item.id, False) for item in first_of(FOUNDATION, 12)[6:9]]
-    prior = result(BANK, []).basics_probability
-    assert result(BANK, right).basics_probability < prior < result(BANK, wrong).basics_probability
+    assert res.overall_low < MU < res.overall_high
+    assert not res.complete and res.n_answers == 0
+    # The routing is decided under a prior moved halfway to the cut: with no answers it gives
+    # more weight to "needs the basics" than the population does.
+    plain = estimate(BANK, [], population=NORMAL)
+    assert plain.basics_probability > 0.2
 
 
 def test_eap_moves_up_after_right_and_down_after_wrong() -> None:
@@ -200,14 +223,23 @@ def test_eap_moves_up_after_right_and_down_after_wrong() -> None:
     assert two_right.sd < estimate(BANK, []).domains["information"].sd
 
 
+def test_a_right_answer_to_a_guessable_item_says_less() -> None:
+    sure = FakeItem("s", "information", 1.6, -0.5, c=0.0)
+    guessable = replace(sure, id="g", c=0.25)
+    bank = (*BANK, sure, guessable)
+    prior = estimate(bank, []).domains["information"].theta
+    up_sure = estimate(bank, [("s", True)]).domains["information"].theta
+    up_guess = estimate(bank, [("g", True)]).domains["information"].theta
+    assert prior < up_guess < up_sure
+
+
 def test_prior_borrows_from_other_domains() -> None:
     info = first_of("information", 14)
     right = [(item.id, True) for item in info[4:10]]
     wrong = [(item.id, False) for item in info[4:10]]
-    prior = estimate(BANK, []).domains["communication"]
-    up = estimate(BANK, right)
-    down = estimate(BANK, wrong)
-    # the unanswered domain is pulled toward the answered one, but less far
+    prior = estimate(BANK, [], population=NORMAL).domains["communication"]
+    up = estimate(BANK, right, population=NORMAL)
+    down = estimate(BANK, wrong, population=NORMAL)
     assert prior.theta < up.domains["communication"].theta < up.domains["information"].theta
     assert prior.theta > down.domains["communication"].theta > down.domains["information"].theta
     assert up.domains["communication"].sd < prior.sd
@@ -223,85 +255,40 @@ def test_foundation_answers_inform_every_domain() -> None:
     wrong = [(item.id, False) for item in first_of(FOUNDATION, 4)]
     est = estimate(BANK, wrong)
     for domain in SCORED_DOMAINS:
-        assert est.domains[domain].theta < MU - 0.5
+        assert est.domains[domain].theta < MU - 0.4
     assert result(BANK, wrong).needs_basics
 
 
 def test_result_fields_and_overall_is_mean_of_domains() -> None:
     answers = simulate(flat(0.2), seed=3, rng=random.Random(3))
-    res = result(BANK, answers)
+    res = result(BANK, answers, 3)
     assert set(res.domains) == set(SCORED_DOMAINS)
     mean = sum(d.theta for d in res.domains.values()) / len(SCORED_DOMAINS)
     assert res.overall_theta == pytest.approx(mean)
     assert res.overall_band == band(res.overall_theta)
     assert res.needs_basics == (res.basics_probability >= BASICS_THRESHOLD)
-    assert 0.0 <= res.basics_probability <= 1.0
-    assert 0.0 <= res.overall_band_probability <= 1.0
+    assert res.overall_low < res.overall_theta < res.overall_high
+    assert res.overall_high - res.overall_low == pytest.approx(2 * 1.96 * res.overall_sd, rel=0.15)
     assert res.engine_version == ENGINE_VERSION
     assert res.complete and res.n_answers == len(answers)
     for d in res.domains.values():
         assert d.band == band(d.theta)
         assert 0 < d.sd < 1
+        assert 0.0 <= d.band_probability <= 1.0
+        assert d.sure == (d.band_probability >= engine.DOMAIN_SURE)
     assert sum(d.n_items for d in res.domains.values()) + res.foundation.n_items == len(answers)
-    # posterior sd of the mean is smaller than each domain's
     assert res.overall_sd < min(d.sd for d in res.domains.values())
 
 
-def test_needs_basics_rule() -> None:
-    all_wrong: list[Answer] = []
-    all_right: list[Answer] = []
-    for _ in range(MAX_TOTAL_ITEMS):
-        item = next_item(BANK, all_wrong, 1)
-        if item is not None:
-            all_wrong.append((item.id, None))
-        item = next_item(BANK, all_right, 1)
-        if item is not None:
-            all_right.append((item.id, True))
-    low, high = result(BANK, all_wrong), result(BANK, all_right)
-    assert low.needs_basics and low.overall_theta < -1.0 and low.overall_band == 0
-    assert low.basics_probability > 0.9
-    assert not high.needs_basics and high.overall_band == 3
-    assert high.basics_probability < 0.05
-    assert high.overall_band_probability >= engine.BAND_CONFIDENCE
-    assert len(all_right) <= 10
-
-
-def test_doing_well_leads_to_harder_items_until_the_top_band_is_settled() -> None:
-    """Reporting "Autonome" needs "À l'aise" to be unlikely (≤ 0.2); otherwise someone who
-    gets a few easy items right would stop at "Autonome" and nobody would reach the top."""
-    answers: list[Answer] = []
-    while (item := next_item(BANK, answers, 3)) is not None:
-        answers.append((item.id, True))
-    # all right: the test went on past the point where "Autonome" was the likely band
-    early = result(BANK, answers[:7])
-    assert early.overall_band == 2 and early.overall_band_probability >= engine.BAND_CONFIDENCE
-    assert 1 - estimate(BANK, answers[:7]).below_cuts[2] > engine.TOP_BAND_DOUBT
-    assert result(BANK, answers).overall_band == 3
-    rng = random.Random(5)
-    checked = 0
-    for k in range(60):
-        thetas = {d: t + 1.0 for d, t in person(rng).items()}
-        answers = simulate(thetas, f"t{k}", rng)
-        est = estimate(BANK, answers)
-        if est.confident and band(est.overall_theta) == 2:
-            assert 1 - est.below_cuts[2] <= engine.TOP_BAND_DOUBT
-            checked += 1
-    assert checked >= 5
-
-
-def test_routing_is_conservative() -> None:
-    """Routing to the basics from P(overall θ < -1) ≥ 0.3: some people whose estimate is just
-    above -1 are routed, nobody whose estimate is below -1 is left out."""
-    rng = random.Random(77)
-    routed_above = 0
-    for k in range(80):
-        answers = simulate(flat(-1.0 + rng.uniform(-0.3, 0.3)), f"c{k}", rng)
-        res = result(BANK, answers)
-        assert res.needs_basics == (res.basics_probability >= BASICS_THRESHOLD)
-        if res.overall_theta < -1.0:
-            assert res.needs_basics
-        routed_above += res.needs_basics and res.overall_theta >= -1.0
-    assert routed_above > 0
+def test_the_interval_holds_the_truth_about_95_percent_of_the_time() -> None:
+    rng = random.Random(41)
+    inside = 0
+    runs = 60
+    for k in range(runs):
+        thetas = person(rng)
+        res = result(BANK, simulate(thetas, f"i{k}", rng), f"i{k}")
+        inside += res.overall_low <= overall(thetas) <= res.overall_high
+    assert inside / runs >= 0.85
 
 
 def test_result_does_not_depend_on_answer_order() -> None:
@@ -313,7 +300,6 @@ def test_result_does_not_depend_on_answer_order() -> None:
     assert b.basics_probability == pytest.approx(a.basics_probability, abs=1e-9)
     for domain in SCORED_DOMAINS:
         assert b.domains[domain].theta == pytest.approx(a.domains[domain].theta, abs=1e-9)
-        assert b.domains[domain].sd == pytest.approx(a.domains[domain].sd, abs=1e-9)
 
 
 def test_answers_validation() -> None:
@@ -329,22 +315,20 @@ def test_answers_validation() -> None:
         estimate((*BANK, BANK[3]), [])  # duplicate id
 
 
-# -- next item ----------------------------------------------------------------------------------
+# -- order of questions -------------------------------------------------------------------------
 
 
 def test_next_item_is_deterministic_and_seed_dependent() -> None:
     answers: list[Answer] = [(BANK[5].id, True), (BANK[7].id, False)]
     assert next_item(BANK, answers, 42) == next_item(BANK, answers, 42)
-    assert next_item(BANK, answers, "journey-1") == next_item(BANK, list(answers), "journey-1")
-    # the bank's order does not matter
     assert next_item(BANK, answers, 42) == next_item(tuple(reversed(BANK)), answers, 42)
     firsts = Counter(next_item(BANK, [], seed) for seed in range(60))
     assert len(firsts) == 3  # randomesque: one of the 3 best items
     assert max(firsts.values()) < 40
 
 
-def test_first_items_are_easy_foundation_items() -> None:
-    for seed in range(30):
+def test_the_test_starts_with_easy_foundation_items() -> None:
+    for seed in range(20):
         rng = random.Random(seed)
         answers: list[Answer] = []
         for _ in range(MIN_FOUNDATION_ITEMS):
@@ -353,65 +337,79 @@ def test_first_items_are_easy_foundation_items() -> None:
             answers.append((item.id, rng.random() < 0.5))
         first = next_item(BANK, [], seed)
         assert first is not None
-        # right about 70 % of the time for the population (the prior predictive probability)
-        predictive = statistics.fmean(
-            probability(MU + z / 10, first.a, first.b) * math.exp(-((z / 10) ** 2) / 2)
-            for z in range(-40, 41)
-        ) / statistics.fmean(math.exp(-((z / 10) ** 2) / 2) for z in range(-40, 41))
+        # right about 70 % of the time for the population (normal approximation of the prior)
+        weights = [math.exp(-((z / 10) ** 2) / 2) for z in range(-40, 41)]
+        predictive = sum(
+            w * p_right(MU + z / 10, first) for w, z in zip(weights, range(-40, 41), strict=True)
+        ) / sum(weights)
         assert 0.6 <= predictive <= 0.8
 
 
-def test_third_foundation_item_only_when_the_basics_are_in_doubt() -> None:
+def test_routing_items_aim_at_the_cut_not_at_the_estimate() -> None:
+    """Someone who answers everything right is still asked items that separate people at the
+    cut -1 until the routing is decided, not the hard items their estimate would call for."""
+    answers: list[Answer] = []
+    while not estimate(BANK, answers, 7).routing_decided:
+        item = next_item(BANK, answers, 7)
+        assert item is not None
+        if len(answers) >= MIN_FOUNDATION_ITEMS:
+            est = estimate(BANK, answers, 7).domains[item.domain].theta
+            assert abs(item.b - BASICS_CUT_GUESS) < abs(item.b - est) + 0.5, item
+        answers.append((item.id, True))
+    assert len(answers) <= MIN_FOUNDATION_ITEMS + len(SCORED_DOMAINS) + 2
+
+
+BASICS_CUT_GUESS = -0.8  # where the items that inform the cut -1 lie for a person doing well
+
+
+def test_routing_is_decided_first_and_the_person_may_stop_there() -> None:
+    """The routing is decided early; stopping right then gives a result whose routing is the
+    one a full test gives for most people, with domain bands that say how sure they are."""
+    rng = random.Random(2024)
+    decided_at: list[int] = []
+    same = 0
+    unsure = 0
+    runs = 40
+    for k in range(runs):
+        seed = f"r{k}"
+        answers = simulate(person(rng), seed, rng)
+        full = result(BANK, answers, seed)
+        n = next(
+            (
+                n
+                for n in range(len(answers) + 1)
+                if estimate(BANK, answers[:n], seed).routing_decided
+            ),
+            None,
+        )
+        if n is None:
+            continue
+        decided_at.append(n)
+        early = result(BANK, answers[:n], seed)
+        assert early.routing_decided
+        same += early.needs_basics == full.needs_basics
+        unsure += sum(not d.sure for d in early.domains.values())
+    assert statistics.median(decided_at) <= 11
+    assert same >= 0.85 * len(decided_at)
+    assert unsure > 0  # some domain bands rest on too little after the routing alone
+
+
+def test_third_foundation_item_only_when_the_routing_needs_it() -> None:
     f = first_of(FOUNDATION, 12)
     both_right = [(f[9].id, True), (f[10].id, True)]
-    one_wrong = [(f[9].id, True), (f[10].id, False)]
-    both_wrong = [(f[9].id, False), (f[10].id, False)]
     after_right = next_item(BANK, both_right, 0)
     assert after_right is not None and after_right.domain != FOUNDATION
-    for answers in (one_wrong, both_wrong):
-        item = next_item(BANK, answers, 0)
-        assert item is not None and item.domain == FOUNDATION
-        # the foundation phase ends at its maximum
-        three = [*answers, (item.id, False)]
-        nxt = next_item(BANK, three, 0)
-        assert nxt is not None and nxt.domain != FOUNDATION
+    rng = random.Random(3)
+    for k in range(20):
+        answers = simulate(flat(-1.0), f"f{k}", rng)
+        counts = Counter(BY_ID[i].domain for i, _ in answers)
+        assert MIN_FOUNDATION_ITEMS <= counts[FOUNDATION] <= MAX_FOUNDATION_ITEMS
     assert MAX_FOUNDATION_ITEMS == 3
-
-
-def test_first_item_of_each_domain_targets_70_percent() -> None:
-    foundation = [(item.id, True) for item in first_of(FOUNDATION, 12)[8:10]]
-    est = estimate(BANK, foundation)
-    item = next_item(BANK, foundation, 0)
-    assert item is not None and item.domain in SCORED_DOMAINS
-    p = probability(est.domains[item.domain].theta, item.a, item.b)
-    assert 0.6 <= p <= 0.8
-
-
-def test_after_the_minimums_items_go_where_they_inform_the_overall_most() -> None:
-    """Same difficulties everywhere, but "information" has sharp items (a = 2.4) and the other
-    domains weak ones (a = 0.6): once every domain has its minimum, the next questions come
-    from "information" (largest expected reduction of the overall θ's posterior variance)."""
-    bank = [item for item in BANK if item.domain == FOUNDATION]
-    for domain in SCORED_DOMAINS:
-        a = 2.4 if domain == "information" else 0.6
-        bank += [FakeItem(f"{domain[:4]}{i:02d}", domain, a, -1.5 + 0.25 * i) for i in range(8)]
-    f = first_of(FOUNDATION, 12)
-    answers: list[Answer] = [(f[9].id, True), (f[10].id, False), (f[8].id, True)]
-    for k, domain in enumerate(SCORED_DOMAINS):
-        answers.append((f"{domain[:4]}02", k % 2 == 0))
-    chosen = []
-    for _ in range(3):
-        item = next_item(bank, answers, 0)
-        assert item is not None, "the decisions should still be uncertain"
-        chosen.append(item.domain)
-        answers.append((item.id, len(answers) % 2 == 0))
-    assert chosen[0] == "information"
-    assert Counter(chosen)["information"] >= 2
 
 
 @pytest.mark.parametrize("theta", [-2.5, -1.2, -0.5, 0.4, 1.5, 2.5])
 def test_simulated_runs_respect_the_limits(theta: float) -> None:
-    for seed in range(8):
+    for seed in range(6):
         rng = random.Random(seed * 101 + 7)
         thetas = {d: theta + rng.gauss(0, 0.5) for d in DOMAINS}
         answers = simulate(thetas, seed, rng)
@@ -421,48 +419,30 @@ def test_simulated_runs_respect_the_limits(theta: float) -> None:
         domains = [BY_ID[i].domain for i in ids]
         counts = Counter(domains)
         assert MIN_FOUNDATION_ITEMS <= counts[FOUNDATION] <= MAX_FOUNDATION_ITEMS
-        n_foundation = counts[FOUNDATION]
-        assert all(d == FOUNDATION for d in domains[:n_foundation]), "foundation comes first"
+        assert domains[:MIN_FOUNDATION_ITEMS] == [FOUNDATION] * MIN_FOUNDATION_ITEMS
         for domain in SCORED_DOMAINS:
             assert MIN_ITEMS_PER_DOMAIN <= counts[domain] <= MAX_ITEMS_PER_DOMAIN
-        # the first five domain questions visit every scored domain once
-        assert sorted(domains[n_foundation : n_foundation + 5]) == sorted(SCORED_DOMAINS)
         assert next_item(BANK, answers, seed) is None
-        assert is_finished(BANK, answers)
-        assert result(BANK, answers).complete
-        assert expected_length(BANK, answers) == len(answers)
+        assert is_finished(BANK, answers, seed)
+        assert result(BANK, answers, seed).complete
+        assert expected_length(BANK, answers, seed) == len(answers)
 
 
-def test_stops_exactly_when_the_overall_decisions_are_confident() -> None:
-    """After the minimums, the test goes on while the decisions are not confident and stops
-    as soon as they are (or at a limit)."""
-    rng = random.Random(2024)
+def test_stops_when_the_decisions_are_confident_or_at_the_cap() -> None:
+    rng = random.Random(99)
     stopped_confident = 0
-    for k in range(40):
+    for k in range(30):
         answers = simulate(person(rng), f"s{k}", rng)
-        n_foundation = sum(1 for i, _ in answers if BY_ID[i].domain == FOUNDATION)
-        minimums_at = n_foundation + len(SCORED_DOMAINS) * MIN_ITEMS_PER_DOMAIN
-        for n in range(minimums_at, len(answers)):
-            assert not estimate(BANK, answers[:n]).confident, "should have stopped earlier"
-        final = estimate(BANK, answers)
+        final = estimate(BANK, answers, f"s{k}")
         counts = Counter(BY_ID[i].domain for i, _ in answers)
         at_limit = len(answers) == MAX_TOTAL_ITEMS or all(
             counts[d] == MAX_ITEMS_PER_DOMAIN for d in SCORED_DOMAINS
         )
-        assert final.finished and (final.confident or at_limit)
-        stopped_confident += final.confident
-    assert stopped_confident >= 20
-
-
-def test_confident_people_stop_early() -> None:
-    """Very able people answering everything right get the minimum and a little more."""
-    answers: list[Answer] = []
-    while (item := next_item(BANK, answers, 5)) is not None:
-        answers.append((item.id, True))
-    counts = Counter(BY_ID[i].domain for i, _ in answers)
-    assert counts[FOUNDATION] == MIN_FOUNDATION_ITEMS
-    assert len(answers) <= MIN_FOUNDATION_ITEMS + 2 * len(SCORED_DOMAINS)
-    assert estimate(BANK, answers).confident
+        assert final.finished and (final.profile_done or at_limit)
+        stopped_confident += final.profile_done
+        for n in range(len(answers)):
+            assert not estimate(BANK, answers[:n], f"s{k}").finished
+    assert stopped_confident >= 15
 
 
 def test_total_cap() -> None:
@@ -470,13 +450,11 @@ def test_total_cap() -> None:
     total cap stops the test."""
     answers: list[Answer] = []
     while (item := next_item(BANK, answers, 9)) is not None:
-        theta = -1.0
-        answers.append((item.id, probability(theta, item.a, item.b) > 0.5 or item.b < -1.6))
+        answers.append((item.id, len(answers) % 2 == 0))
         assert len(answers) <= MAX_TOTAL_ITEMS
     assert MAX_TOTAL_ITEMS == 18
     assert len(answers) == MAX_TOTAL_ITEMS
-    assert next_item(BANK, answers, 9) is None
-    assert not estimate(BANK, answers).confident
+    assert not estimate(BANK, answers, 9).routing_decided
 
 
 def test_small_bank_runs_out_gracefully() -> None:
@@ -488,12 +466,53 @@ def test_small_bank_runs_out_gracefully() -> None:
         answers.append((item.id, len(answers) % 2 == 0))
     counts = Counter(BY_ID[i].domain for i, _ in answers)
     assert all(1 <= counts[d] <= 2 for d in SCORED_DOMAINS)
-    assert is_finished(small, answers)
-    foundation_only = tuple(item for item in BANK if item.domain == FOUNDATION)
-    answers = []
-    while (item := next_item(foundation_only, answers, 0)) is not None:
-        answers.append((item.id, False))
-    assert len(answers) == MAX_FOUNDATION_ITEMS
+    assert is_finished(small, answers, 0)
+
+
+# -- pilot items --------------------------------------------------------------------------------
+
+PILOT_BANK = tuple(
+    replace(item, pilot=item.domain == "creation" and item.id.endswith(("03", "05", "09")))
+    for item in BANK
+)
+
+
+def test_pilot_plan() -> None:
+    plans = [pilot_plan(PILOT_BANK, seed) for seed in range(200)]
+    assert all(len(items) == MAX_PILOT_ITEMS == len(positions) for items, positions in plans)
+    assert all(set(items) <= {"crea03", "crea05", "crea09"} for items, _ in plans)
+    assert all(p in engine.PILOT_POSITIONS for _, positions in plans for p in positions)
+    assert pilot_plan(PILOT_BANK, 7) == pilot_plan(PILOT_BANK, 7)
+    assert len({items for items, _ in plans}) > 3  # at random
+    assert pilot_plan(BANK, 7) == ((), ())  # no pilot item in the bank: none asked
+
+
+def test_pilot_answers_never_change_the_result() -> None:
+    rng = random.Random(5)
+    asked_pilots = 0
+    for k in range(25):
+        seed = f"p{k}"
+        answers = simulate(person(rng), seed, rng, bank=PILOT_BANK)
+        pilots, _ = pilot_plan(PILOT_BANK, seed)
+        given = [i for i, _ in answers if i in pilots]
+        asked_pilots += len(given)
+        flipped = [(i, (not ok) if i in pilots else ok) for i, ok in answers]
+        res, res_flipped = result(PILOT_BANK, answers, seed), result(PILOT_BANK, flipped, seed)
+        assert res_flipped == res
+        assert set(res.pilot_items) == set(given)
+        without = [(i, ok) for i, ok in answers if i not in pilots]
+        plain = result(PILOT_BANK, without, seed)
+        assert plain.overall_theta == pytest.approx(res.overall_theta)
+        # the path of the test does not depend on the pilot answers either
+        for n in range(len(answers)):
+            assert next_item(PILOT_BANK, answers[:n], seed) == next_item(
+                PILOT_BANK, flipped[:n], seed
+            )
+        # pilots come only once the routing is decided
+        for n, (item_id, _) in enumerate(answers):
+            if item_id in pilots:
+                assert estimate(PILOT_BANK, answers[:n], seed).routing_decided
+    assert asked_pilots >= 20
 
 
 # -- help offer and progress --------------------------------------------------------------------
@@ -506,56 +525,42 @@ def test_should_offer_help() -> None:
     assert not should_offer_help(BANK, [(f[0], False)])
     assert should_offer_help(BANK, [(f[0], False), (f[1], False)])
     assert should_offer_help(BANK, [(f[0], None), (f[1], False)])
-    assert should_offer_help(BANK, [(f[0], None), (f[1], None), (f[2], True), (d[0], True)])
     assert not should_offer_help(BANK, [(f[0], True), (f[1], False)])
-    assert not should_offer_help(BANK, [(f[0], False), (f[1], True)])
-    # 3 of the first 4 answers
     assert should_offer_help(BANK, [(f[0], True), (f[1], False), (d[0], False), (d[1], None)])
-    assert should_offer_help(BANK, [(f[0], False), (f[1], True), (f[2], False), (f[3], False)])
     assert not should_offer_help(BANK, [(f[0], True), (f[1], False), (d[0], False), (d[1], True)])
-    # later answers do not count
     late = [(f[0], True), (f[1], True), (d[0], True), (d[1], False), (d[2], False)]
     assert not should_offer_help(BANK, late)
 
 
 def test_expected_length_bounds() -> None:
-    start = expected_length(BANK, [])
+    start = expected_length(BANK, [], 4)
     minimum = MIN_FOUNDATION_ITEMS + MIN_ITEMS_PER_DOMAIN * len(SCORED_DOMAINS)
     assert minimum <= start <= MAX_TOTAL_ITEMS
     answers: list[Answer] = []
     rng = random.Random(4)
     while (item := next_item(BANK, answers, 4)) is not None:
-        guess = expected_length(BANK, answers)
+        guess = expected_length(BANK, answers, 4)
         assert len(answers) + 1 <= guess <= MAX_TOTAL_ITEMS
         answers.append((item.id, rng.random() < 0.6))
-    assert expected_length(BANK, answers) == len(answers)
+    assert expected_length(BANK, answers, 4) == len(answers)
 
 
 def test_step_gives_what_the_three_functions_give() -> None:
-    """One step (the posterior computed once) equals next_item, expected_length and
-    should_offer_help called one by one, all along simulated tests."""
     rng = random.Random(77)
     checked = 0
-    for k in range(12):
-        answers = simulate(person(rng), f"p{k}", rng)
+    for k in range(8):
+        seed = f"p{k}"
+        answers = simulate(person(rng), seed, rng, bank=PILOT_BANK)
         for n in range(len(answers) + 1):
             so_far = answers[:n]
-            step = engine.step(BANK, so_far, f"p{k}")
-            assert step.next_item == next_item(BANK, so_far, f"p{k}")
-            assert step.finished == (n == len(answers))
-            assert step.expected_length == expected_length(BANK, so_far)
-            assert step.struggles == should_offer_help(BANK, so_far)
+            now = engine.step(PILOT_BANK, so_far, seed)
+            assert now.next_item == next_item(PILOT_BANK, so_far, seed)
+            assert now.finished == (n == len(answers))
+            assert now.expected_length == expected_length(PILOT_BANK, so_far, seed)
+            assert now.struggles == should_offer_help(PILOT_BANK, so_far, seed)
+            assert now.routing_decided == estimate(PILOT_BANK, so_far, seed).routing_decided
             checked += 1
-    assert checked > 100
-
-
-def test_expected_length_follows_the_rule() -> None:
-    """People whose decisions are clear are told fewer questions than people at the cut."""
-    f = first_of(FOUNDATION, 12)
-    sure = [(f[10].id, True), (f[11].id, True)]
-    sure += [(first_of(d, 14)[9].id, True) for d in SCORED_DOMAINS]
-    unsure = [(f[10].id, True), (f[11].id, False)]
-    assert expected_length(BANK, sure) < expected_length(BANK, unsure)
+    assert checked > 60
 
 
 # -- simulated people ---------------------------------------------------------------------------
@@ -566,47 +571,27 @@ def _routing_share(theta: float, runs: int) -> float:
     for seed in range(runs):
         rng = random.Random(10_000 + seed)
         answers = simulate(flat(theta), seed, rng)
-        flagged += result(BANK, answers).needs_basics
+        flagged += result(BANK, answers, seed).needs_basics
     return flagged / runs
 
 
 def test_struggling_people_are_routed_to_the_basics() -> None:
-    assert _routing_share(-2.0, runs=40) >= 0.9
+    assert _routing_share(-2.0, runs=30) >= 0.9
 
 
 def test_able_people_are_not_routed_to_the_basics() -> None:
-    assert _routing_share(0.8, runs=40) <= 0.05
-
-
-def test_typical_person_gets_about_70_percent_right_at_first() -> None:
-    rng = random.Random(99)
-    right = total = 0
-    for seed in range(200):
-        thetas = person(rng)
-        answers: list[Answer] = []
-        for _ in range(5):
-            item = next_item(BANK, answers, seed)
-            assert item is not None
-            ok = rng.random() < probability(thetas[item.domain], item.a, item.b)
-            answers.append((item.id, ok))
-            right += ok
-            total += 1
-    assert 0.62 <= right / total <= 0.78
+    assert _routing_share(0.8, runs=30) <= 0.05
 
 
 def test_simulated_population_gets_a_short_test() -> None:
-    """People from the population model: median length at most 14 and a good share of short
-    tests; the decisions are right for most of them (counts, not timings)."""
     rng = random.Random(31)
     lengths: list[int] = []
     routed_right = 0
-    for k in range(80):
+    for k in range(60):
         thetas = person(rng)
         answers = simulate(thetas, f"p{k}", rng)
         lengths.append(len(answers))
-        overall = statistics.fmean(thetas[d] for d in SCORED_DOMAINS)
-        routed_right += result(BANK, answers).needs_basics == (overall < -1.0)
-    assert statistics.median(lengths) <= 14
-    assert sum(1 for n in lengths if n <= 10) >= 20
+        routed_right += result(BANK, answers, f"p{k}").needs_basics == (overall(thetas) < -1.0)
+    assert statistics.median(lengths) <= 13
     assert max(lengths) <= MAX_TOTAL_ITEMS
     assert routed_right / len(lengths) >= 0.75

@@ -125,11 +125,38 @@ def test_a_whole_test_ends_with_a_stored_result(db: Session, bank: Bank) -> None
     assert result.engine_version == engine.ENGINE_VERSION
     assert result.bank_version == bank.version
     assert not result.needs_basics and result.overall_band >= 2
-    assert len(result.details["can_do"]) == len(person.answers)
+    # Pilot items (asked to gather answers for calibration) count for nothing, not even a
+    # "can do" line; every other right answer gives one.
+    pilots = set(result.details["pilot_items"])
+    assert pilots == set(engine.pilot_plan(bank.items, person.seed)[0]) & {
+        a.item_id for a in person.answers
+    }
+    assert len(result.details["can_do"]) == len(person.answers) - len(pilots)
     assert set(result.details["domains"]) == set(engine.SCORED_DOMAINS)
+    for detail in result.details["domains"].values():
+        assert detail["sure"] == (detail["band_probability"] >= engine.DOMAIN_SURE)
+    low, high = result.details["overall_interval"]
+    assert low < result.overall_theta < high
     # Once finished, answers are closed.
     with pytest.raises(service.NotTheCurrentQuestion):
         service.record_answer(db, person, bank, person.answers[0].item_id, "1")
+
+
+def test_the_person_may_stop_once_the_routing_is_decided(db: Session, bank: Bank) -> None:
+    person = service.start(db, bank, SECRET, "fr")
+    stops = []
+    while not (state := service.progress(person, bank)).finished:
+        stops.append(state.may_stop)
+        answer_current(db, person, bank)
+    assert not stops[0] and any(stops)
+    first = stops.index(True)
+    del person.answers[first:]  # as if the person had stopped there
+    result = service.finish(db, person, bank, early=True)
+    assert result.stopped_early and result.details["routing_decided"]
+
+
+def test_the_population_of_the_last_calibration_is_used(bank: Bank) -> None:
+    assert service.population(bank) == engine.DEFAULT_POPULATION
 
 
 def test_someone_who_struggles_is_offered_help_once(db: Session, bank: Bank) -> None:
