@@ -11,9 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from app.contact_details import phone_words
 from app.extensions import db
 from app.models import Place
-from app.views.places import phone_words, status_words
+from app.views.places import status_words
 
 from .conftest import DEMO_PLACES, make_test_app
 from .html_checks import h1_of, main_text, read
@@ -100,6 +101,7 @@ def test_unknown_hours_ask_to_call(app: Flask) -> None:
 
 def test_phone_numbers_are_shown_as_people_write_them() -> None:
     assert phone_words("+33199008385") == "01 99 00 83 85"
+    assert phone_words("+262692123456") == "0692 12 34 56"
 
 
 def test_import_places_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from app.contact_details import normalise_phone
 from app.models import Consent, ContactRequest, Journey, Organisation
 from app.staff import add_months, as_utc
 from app.staff.consent import NotVisible, visible_person
@@ -20,7 +21,6 @@ from app.staff.requests import (
     create_request,
     expire_and_erase,
     is_flagged,
-    normalise_phone,
     queue,
     requests_of,
     set_status,
