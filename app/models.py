@@ -172,6 +172,9 @@ class Place(Base):
     Fields follow « Lieux de médiation numérique » v1.0.2 (see app/places/schema.py); the
     multi-valued ones keep the standard's values joined by ``|``. ``accepts_pass_numerique``
     is Repère's own: set by a legacy file or by staff, never reset by an import.
+
+    A place missing from a newer full file of the same source is retired (``retired_at``),
+    not deleted: search no longer shows it, but what a person's record says about it stays.
     """
 
     __tablename__ = "place"
@@ -215,9 +218,18 @@ class Place(Base):
     source: Mapped[str | None] = mapped_column(Text)
     date_maj: Mapped[date] = mapped_column(Date)
     accepts_pass_numerique: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The file this place last came from (``flask import-places --source``): a newer full
+    #: file of the same source retires the places it no longer lists.
+    imported_from: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: When a newer file of its source stopped listing it: hidden from search since then.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: Last time an import or a person changed this row.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
     def values(self, column: str) -> list[str]:
         """The values of a multi-valued column: ``place.values("services")``."""
