@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -32,11 +33,13 @@ __all__ = [
     "Departement",
     "Epci",
     "communes",
+    "distance_km",
     "name_key",
 ]
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "communes.tsv.gz"
 FORMAT_VERSION = "1"
+EARTH_RADIUS_KM = 6371.0088
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _ARTICLE = re.compile(r"^(le|la|les|l) ")
@@ -108,6 +111,8 @@ class Communes:
     departements: dict[str, Departement] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     _sorted_keys: list[str] = field(default_factory=list)
+    _cities: frozenset[str] = frozenset()
+    _grid: dict[tuple[int, int], list[Commune]] | None = None
 
     def commune(self, code: str) -> Commune | None:
         return self.by_code.get(code.upper())
@@ -159,11 +164,48 @@ class Communes:
         epci = self.epcis.get(code)
         return epci.members if epci else ()
 
+    def nearest(self, latitude: float, longitude: float, within_km: float = 15.0) -> Commune | None:
+        """The commune with its own position nearest to a point, if one is that close."""
+        if self._grid is None:
+            grid: dict[tuple[int, int], list[Commune]] = defaultdict(list)
+            for commune in self.by_code.values():
+                if commune.precise and not self._is_city(commune):
+                    grid[_cell(commune.latitude, commune.longitude)].append(commune)  # type: ignore[arg-type]
+            self._grid = dict(grid)
+        row, column = _cell(latitude, longitude)
+        best: tuple[float, Commune] | None = None
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for commune in self._grid.get((row + dr, column + dc), ()):
+                    d = distance_km(latitude, longitude, commune.latitude, commune.longitude)  # type: ignore[arg-type]
+                    if d <= within_km and (best is None or d < best[0]):
+                        best = (d, commune)
+        return best[1] if best else None
+
+    def _is_city(self, commune: Commune) -> bool:
+        return commune.code in self._cities
+
     def city_of(self, commune: Commune) -> Commune:
         """Paris for an arrondissement of Paris; the commune itself otherwise."""
         if commune.parent:
             return self.by_code.get(commune.parent, commune)
         return commune
+
+
+#: Cells of the grid of positions: about 17 km of latitude.
+_CELL_DEGREES = 0.15
+
+
+def _cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return int(latitude // _CELL_DEGREES), int(longitude // _CELL_DEGREES)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _by_size(commune: Commune) -> tuple[int, str]:
@@ -232,6 +274,7 @@ def load(path: Path = DATA_FILE) -> Communes:
     data.by_former_key = {key: sorted(found, key=_by_size) for key, found in by_former_key.items()}
     data.by_postcode = {key: sorted(found, key=_by_size) for key, found in by_postcode.items()}
     data._sorted_keys = sorted(data.by_key)
+    data._cities = frozenset(cities)
     data.sources = tuple(sources)
     return data
 
