@@ -190,7 +190,8 @@ class Place(Base):
     commune: Mapped[str] = mapped_column(String(200))
     #: The commune as searched: no accents, case or hyphens (schema.commune_key).
     commune_key: Mapped[str] = mapped_column(String(200), index=True)
-    insee_code: Mapped[str | None] = mapped_column(String(5))
+    #: The commune's INSEE code, from the file or found in the official list at import.
+    insee_code: Mapped[str | None] = mapped_column(String(5), index=True)
     #: From the postcode: "93", "2A", "974".
     departement: Mapped[str] = mapped_column(String(3), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)

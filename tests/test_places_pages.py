@@ -104,19 +104,44 @@ def test_phone_numbers_are_shown_as_people_write_them() -> None:
     assert phone_words("+262692123456") == "0692 12 34 56"
 
 
-def test_import_places_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> None:
+def test_import_places_keeps_what_can_serve_reports_the_rest_and_retires(tmp_path: Path) -> None:
     app = make_test_app(tmp_path)
     runner = app.test_cli_runner()
     again = runner.invoke(args=["import-places", str(DEMO_PLACES)])
-    assert again.exit_code == 0 and "0 créé" in again.output and "0 mis à jour" in again.output
-    bad = tmp_path / "bad.csv"
+    assert again.exit_code == 0, again.output
+    assert "Source « lieux-demo » : 0 créé, 0 mis à jour" in again.output
     lines = DEMO_PLACES.read_text(encoding="utf-8").splitlines()
-    lines[3] = lines[3].replace(",75011,", ",7501,", 1)
-    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines[1] = lines[1].replace("contact@repere-demo-75-001.example", "mfs@ville-louvres", 1)
+    lines[2] = lines[2].replace("Médiathèque Parmentier – atelier numérique", "", 1)
+    del lines[3]  # the third place is no longer listed
+    newer = tmp_path / "lieux-demo-2026-12-01.csv"
+    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Place))
-    result = runner.invoke(args=["import-places", str(bad)])
-    assert result.exit_code != 0
-    assert "ligne" in result.output and "code_postal" in result.output
+
+    strict = runner.invoke(args=["import-places", "--strict", str(newer)])
+    assert strict.exit_code != 0 and "rien n'a été importé" in strict.output
+    dry = runner.invoke(args=["import-places", "--dry-run", str(newer)])
+    assert dry.exit_code == 0 and "essai : rien n'a été enregistré" in dry.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Place.retired_at)) == 0
+
+    report = tmp_path / "rapport.csv"
+    result = runner.invoke(args=["import-places", str(newer), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "1 mis à jour" in result.output and "1 retiré" in result.output
+    assert "1 ligne écartée" in result.output and "(courriels 1)" in result.output
+    assert "ligne 3, champ « nom »" in result.output
+    rows = report.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "ligne,identifiant,champ,suite,message" and len(rows) == 3
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Place)) == before
+        gone = db.session.scalar(select(Place).where(Place.retired_at.is_not(None)))
+        assert gone is not None
+        gone_id = gone.id
+    # Hidden from search, still shown on its own page.
+    client = app.test_client()
+    assert gone_id not in client.get("/lieux?q=75011").get_data(as_text=True)
+    page = client.get(f"/lieux/{gone_id}")
+    assert page.status_code == 200
+    assert "n'est plus dans la liste" in main_text(page.get_data(as_text=True))

@@ -4,6 +4,8 @@
   a newer full file of the same source retires the places it no longer lists.
 - ``place.retired_at``: when that happened; search leaves retired places out, the pages
   and records that refer to them still show them.
+- an index on ``place.insee_code``: search finds the places of a commune and of its
+  intercommunality by their INSEE codes.
 
 Places imported before this migration have no source: no import retires them.
 
@@ -27,10 +29,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("imported_from", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_place_imported_from"), ["imported_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_place_insee_code"), ["insee_code"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("place", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_place_insee_code"))
         batch_op.drop_index(batch_op.f("ix_place_imported_from"))
         batch_op.drop_column("retired_at")
         batch_op.drop_column("imported_from")
