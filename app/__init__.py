@@ -46,7 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import assessment, journeys, mydata, places, public, sharing, staff
+    from .views import assessment, journeys, mydata, places, public, sharing, staff, visit
 
     app.register_blueprint(public.bp)
     app.register_blueprint(assessment.bp)
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sharing.bp)
     app.register_blueprint(mydata.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(visit.bp)
 
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(app.config["DATABASE_URL"])

@@ -14,6 +14,7 @@ from .. import contact_details
 from ..extensions import db
 from ..models import Place
 from ..pages import page_examples
+from . import visit
 from ..places import hours
 from ..places.schema import (
     FEE_FREE,
@@ -30,7 +31,7 @@ from ..places.schema import (
     SERVICE_UNDERSTANDING,
     Mode,
 )
-from ..places.search import SearchFilters, WhereKind, search_places
+from ..places.search import Area, Problem, SearchFilters, WhereKind, search_places
 
 bp = Blueprint("places", __name__)
 
@@ -139,16 +140,35 @@ def filters_from_request() -> tuple[SearchFilters, list[str]]:
     return filters, modes
 
 
+#: The national map of places of digital help, for those Repère knows none near.
+NATIONAL_MAP_URL = "https://cartographie.societenumerique.gouv.fr/"
+#: France Travail's phone line for job seekers.
+FRANCE_TRAVAIL_PHONE = "3949"
+
+
 @bp.route("/lieux")
-@page_examples({}, {"q": "93200", "pass": "1"}, {"q": "Lille", "page": "2"}, {"q": "00000"})
+@page_examples(
+    {},
+    {"q": "93200", "pass": "1"},
+    {"q": "Lille", "page": "2"},
+    {"q": "00000"},
+    {"q": "03000"},
+    {"q": "Saint-Denis"},
+    {"q": "Moullins"},
+    {"q": "20", "pass": "1", "mode": ["seul", "distance"]},
+)
 def search() -> str:
-    query = request.args.get("q", "").strip()[:100]
+    typed = request.args.get("q")
+    query = (typed if typed is not None else visit.where_typed()).strip()[:100]
     filters, modes = filters_from_request()
     try:
         page = max(1, min(int(request.args.get("page", "1")), 1000))
     except ValueError:
         page = 1
-    result = search_places(db.session, query, filters=filters, page=page) if query else None
+    result = None
+    if typed is not None:
+        result = search_places(db.session, query, filters=filters, page=page)
+        visit.remember_where(result.where)
     now = datetime.now().astimezone()
     return render_template(
         "places/search.html",
@@ -158,8 +178,13 @@ def search() -> str:
         chosen_modes=modes,
         result=result,
         WhereKind=WhereKind,
+        Problem=Problem,
+        Area=Area,
         status_of=lambda place: status_words(place, now),
         page_url=page_url,
+        without_filters_url=url_for("places.search", q=query) + "#resultats",
+        national_map_url=NATIONAL_MAP_URL,
+        france_travail_phone=FRANCE_TRAVAIL_PHONE,
     )
 
 
@@ -186,6 +211,7 @@ def place(place_id: str) -> str:
         place=found,
         status=status_words(found, now),
         week=week_words(found, now.date()),
+        hours_as_written=None if hours.is_valid(found.horaires) else found.horaires,
         services=[SERVICE_WORDS.get(s, s) for s in found.values("services")],
         modes=[MODE_WORDS.get(Mode(m), m) for m in found.values("modalites_accompagnement")],
         access=[ACCESS_WORDS.get(a, a) for a in found.values("modalites_acces")],
