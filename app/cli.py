@@ -85,7 +85,7 @@ def calibrate_command(
 
     directory = content_dir or DEFAULT_DIRECTORY
     bank = load_bank(directory)
-    rows = db.session.execute(select(Answer.journey_id, Answer.item_id, Answer.correct)).all()
+    rows = db.session.execute(select(Answer.person_id, Answer.item_id, Answer.correct)).all()
     responses = responses_from_rows(rows)
     report = calibrate(
         responses, bank.items, correlation=engine.DOMAIN_CORRELATION, min_answers=min_answers
@@ -263,7 +263,7 @@ def expire_requests_command() -> None:
 def purge_command(now_text: str | None) -> None:
     """Apply the retention periods of the privacy notice; print what was deleted.
 
-    Erases journeys inactive for RETENTION_MONTHS_INACTIVE months (their answers stay,
+    Erases people inactive for RETENTION_MONTHS_INACTIVE months (their answers stay,
     detached from any person), expires unanswered requests to be contacted and erases
     contact details 30 days after a request is closed, deletes consents past their end,
     and deletes access records older than RETENTION_ACCESS_RECORD_YEARS years.

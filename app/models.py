@@ -7,7 +7,7 @@ that the migrations and these models agree, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .times import utcnow
+
 # Stable constraint names, so that migrations work the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,10 +43,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 #: Requests to be contacted still waiting for their organisation's answer (the life of a
 #: request: app/staff/requests.py).
 OPEN_REQUEST_STATUSES = ("new", "in-progress")
@@ -54,22 +52,23 @@ _OPEN_REQUEST = text(
 
 
 def new_ref() -> str:
-    """A random opaque token: names a journey in the access journal, and nothing else."""
+    """A random opaque token: names a person in the access journal, and nothing else."""
     return secrets.token_hex(16)
 
 
-class Journey(Base):
-    """One anonymous person's path through Repère: their test, results and progress.
+class Person(Base):
+    """One anonymous person who uses Repère: their test, results and progress.
 
     No name, no e-mail: the person is known only by the signed session cookie that
     holds this id, or by their code to come back (of which only an HMAC is kept).
+    The table keeps its first name, ``journey``, and the foreign keys ``journey_id``.
     """
 
     __tablename__ = "journey"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Random token naming the journey in the access journal (AccessRecord.journey_ref).
-    #: Unlike ``id``, never reused: once the journey is erased, the journal names no one.
+    #: Random token naming the person in the access journal (AccessRecord.person_ref).
+    #: Unlike ``id``, never reused: once the person is erased, the journal names no one.
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -81,7 +80,7 @@ class Journey(Base):
     seed: Mapped[int] = mapped_column(Integer)
     #: Random salt from which the code to come back is derived (see app/return_code.py).
     code_salt: Mapped[str] = mapped_column(String(32))
-    #: HMAC of the code to come back, to find the journey from the code.
+    #: HMAC of the code to come back, to find the person from the code.
     code_lookup: Mapped[str] = mapped_column(String(64), unique=True)
     bank_version: Mapped[str] = mapped_column(String(32))
     #: When the person was offered to continue with help or see their results.
@@ -90,13 +89,13 @@ class Journey(Base):
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     answers: Mapped[list[Answer]] = relationship(
-        back_populates="journey", order_by="Answer.position", cascade="all, delete-orphan"
+        back_populates="person", order_by="Answer.position", cascade="all, delete-orphan"
     )
     result: Mapped[Result | None] = relationship(
-        back_populates="journey", cascade="all, delete-orphan"
+        back_populates="person", cascade="all, delete-orphan"
     )
     steps_done: Mapped[list[StepDone]] = relationship(
-        back_populates="journey", cascade="all, delete-orphan"
+        back_populates="person", cascade="all, delete-orphan"
     )
 
 
@@ -107,8 +106,8 @@ class Answer(Base):
     __table_args__ = (UniqueConstraint("journey_id", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), index=True
     )
     item_id: Mapped[str] = mapped_column(String(64))
     #: What was chosen or typed: "2", "1,3", the typed text, or "dont-know".
@@ -118,7 +117,7 @@ class Answer(Base):
     position: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    journey: Mapped[Journey] = relationship(back_populates="answers")
+    person: Mapped[Person] = relationship(back_populates="answers")
 
 
 class Result(Base):
@@ -127,8 +126,8 @@ class Result(Base):
     __tablename__ = "result"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), unique=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), unique=True
     )
     overall_theta: Mapped[float] = mapped_column(Float)
     overall_band: Mapped[int] = mapped_column(Integer)
@@ -141,7 +140,7 @@ class Result(Base):
     stopped_early: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    journey: Mapped[Journey] = relationship(back_populates="result")
+    person: Mapped[Person] = relationship(back_populates="result")
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,15 +154,15 @@ class StepDone(Base):
     __table_args__ = (UniqueConstraint("journey_id", "job_journey", "step_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), index=True
     )
     #: The job journey's id: "futur-metier" or "recherche-emploi".
     job_journey: Mapped[str] = mapped_column(String(64))
     step_id: Mapped[str] = mapped_column(String(64))
     done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    journey: Mapped[Journey] = relationship(back_populates="steps_done")
+    person: Mapped[Person] = relationship(back_populates="steps_done")
 
 
 class Place(Base):
@@ -284,8 +283,8 @@ class Consent(Base):
     __table_args__ = (Index("ix_consent_organisation_expires", "organisation_id", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), index=True
     )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     #: "share-results" or "contact".
@@ -298,7 +297,7 @@ class Consent(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    journey: Mapped[Journey] = relationship()
+    person: Mapped[Person] = relationship()
     organisation: Mapped[Organisation] = relationship()
 
 
@@ -323,8 +322,8 @@ class ContactRequest(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), index=True
     )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id", ondelete="CASCADE"))
@@ -345,7 +344,7 @@ class ContactRequest(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    journey: Mapped[Journey] = relationship()
+    person: Mapped[Person] = relationship()
     organisation: Mapped[Organisation] = relationship()
 
 
@@ -355,8 +354,8 @@ class StaffRecord(Base):
     __tablename__ = "staff_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int] = mapped_column(
+        "journey_id", ForeignKey("journey.id", ondelete="CASCADE"), index=True
     )
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
@@ -384,9 +383,9 @@ class AccessRecord(Base):
     __tablename__ = "access_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The journey's random ``ref``, not its id: once the person is erased, the journal
+    #: The person's random ``ref``, not their id: once the person is erased, the journal
     #: points to nothing that exists, and never to a new person.
-    journey_ref: Mapped[str] = mapped_column(String(32), index=True)
+    person_ref: Mapped[str] = mapped_column("journey_ref", String(32), index=True)
     #: Kept as plain numbers (no foreign key), so that the journal outlives what it names.
     staff_id: Mapped[int] = mapped_column(Integer)
     staff_name: Mapped[str] = mapped_column(String(200))
@@ -400,9 +399,9 @@ class AccessRecord(Base):
 class DetachedAnswer(Base):
     """An answer kept after its person was erased, for statistics and calibration only.
 
-    Nothing here names the journey: no id, no ref, no time finer than the month, no
+    Nothing here names the person: no id, no ref, no time finer than the month, no
     typed text. ``respondent`` is a fresh random token drawn at erasure, shared by the
-    answers of one erased journey (calibration needs each respondent's answers together);
+    answers of one erased person (calibration needs each respondent's answers together);
     it is stored nowhere else.
     """
 

@@ -3,12 +3,12 @@
 No Flask here, like ``app/staff``: the functions take a SQLAlchemy session and ``now`` (an
 aware datetime), so they are tested on their own and ``flask purge`` can use them.
 
-- ``collect``: everything Repère holds about a journey, as plain data (the « Mes données »
+- ``collect``: everything Repère holds about a person, as plain data (the « Mes données »
   page, its printable version and its JSON download). Never the code's salt or HMAC.
-- ``erase``: delete the journey and everything about it. The answers are kept only
+- ``erase``: delete the person and everything about it. The answers are kept only
   detached from any person (``DetachedAnswer``: item, right/wrong, month), for statistics
-  and calibration. The access journal names journeys by a random ``ref`` that dies with
-  the journey, so its lines then point to no one.
+  and calibration. The access journal names people by a random ``ref`` that dies with
+  the person, so its lines then point to no one.
 - ``purge``: the retention periods of the privacy notice, run daily by ``flask purge``.
 """
 
@@ -30,21 +30,21 @@ from .models import (
     Consent,
     ContactRequest,
     DetachedAnswer,
-    Journey,
     Organisation,
+    Person,
     Place,
     Result,
     StaffRecord,
     StaffUser,
     StepDone,
 )
-from .staff import add_months, as_utc, utc
 from .staff.access import accesses_to
 from .staff.requests import OPEN_STATUSES, expire_and_erase
+from .times import add_months, as_utc, utc
 
 __all__ = ["PurgeReport", "collect", "erase", "purge"]
 
-#: The tables that point to a journey (journey_id), deleted with it.
+#: The tables that point to a person (person_id), deleted with it.
 _ABOUT_A_JOURNEY = (ContactRequest, StaffRecord, Consent, Answer, StepDone, Result)
 
 
@@ -80,9 +80,9 @@ def consent_status(consent: Consent, now: datetime) -> str:
 
 
 def collect(
-    db: Session, journey: Journey, bank: Bank, journeys: Mapping[str, Any], now: datetime
+    db: Session, person: Person, bank: Bank, journeys: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
-    """Everything held about ``journey``, as plain data (times aware, in UTC).
+    """Everything held about ``person``, as plain data (times aware, in UTC).
 
     ``journeys`` are the job journeys (app.journeys.load_journeys()), to name the steps.
     Question texts and option words are the bank's French source texts: translate them
@@ -98,11 +98,11 @@ def collect(
             "outcome": _outcome(answer),
             "answered_at": as_utc(answer.answered_at),
         }
-        for answer in journey.answers
+        for answer in person.answers
     ]
     result = None
-    if journey.result is not None:
-        found = journey.result
+    if person.result is not None:
+        found = person.result
         result = {
             "created_at": as_utc(found.created_at),
             "overall_band": found.overall_band,
@@ -116,7 +116,7 @@ def collect(
             "bank_version": found.bank_version,
         }
     steps = []
-    for done in sorted(journey.steps_done, key=lambda s: (s.done_at, s.id)):
+    for done in sorted(person.steps_done, key=lambda s: (s.done_at, s.id)):
         job = journeys.get(done.job_journey)
         step = job.step(done.step_id) if job is not None else None
         steps.append(
@@ -142,7 +142,7 @@ def collect(
         }
         for consent in db.scalars(
             select(Consent)
-            .where(Consent.journey_id == journey.id)
+            .where(Consent.person_id == person.id)
             .order_by(Consent.granted_at.desc(), Consent.id.desc())
         )
     ]
@@ -161,7 +161,7 @@ def collect(
         }
         for asked in db.scalars(
             select(ContactRequest)
-            .where(ContactRequest.journey_id == journey.id)
+            .where(ContactRequest.person_id == person.id)
             .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())
         )
     ]
@@ -171,7 +171,7 @@ def collect(
         .join(Organisation, Organisation.id == StaffRecord.organisation_id)
         .outerjoin(StaffUser, StaffUser.id == StaffRecord.staff_id)
         .outerjoin(Place, Place.id == StaffRecord.place_id)
-        .where(StaffRecord.journey_id == journey.id)
+        .where(StaffRecord.person_id == person.id)
         .order_by(StaffRecord.created_at.desc(), StaffRecord.id.desc())
     ).all():
         records.append(
@@ -194,15 +194,15 @@ def collect(
             "what": line.what,
             "at": as_utc(line.at),
         }
-        for line in accesses_to(db, journey)
+        for line in accesses_to(db, person)
     ]
     return {
-        "journey": {
-            "created_at": as_utc(journey.created_at),
-            "last_seen_at": as_utc(journey.last_seen_at),
-            "locale": journey.locale,
-            "assisted": journey.assisted,
-            "bank_version": journey.bank_version,
+        "person": {
+            "created_at": as_utc(person.created_at),
+            "last_seen_at": as_utc(person.last_seen_at),
+            "locale": person.locale,
+            "assisted": person.assisted,
+            "bank_version": person.bank_version,
         },
         "answers": answers,
         "result": result,
@@ -233,8 +233,8 @@ def _month(moment: datetime) -> date:
     return as_utc(moment).date().replace(day=1)
 
 
-def erase(db: Session, journey: Journey, now: datetime) -> int:
-    """Erase the journey and everything about it; return the number of answers detached.
+def erase(db: Session, person: Person, now: datetime) -> int:
+    """Erase the person and everything about it; return the number of answers detached.
 
     The answers are copied, without any link to the person, into ``detached_answer``
     (item, right/wrong/"Je ne sais pas", month; a random ``respondent`` token that groups
@@ -242,11 +242,11 @@ def erase(db: Session, journey: Journey, now: datetime) -> int:
     cascades. Commits.
     """
     utc(now)  # a naive datetime is a programming error
-    journey_id = journey.id
+    person_id = person.id
     respondent = secrets.token_hex(16)
     rows = db.execute(
         select(Answer.item_id, Answer.correct, Answer.answered_at).where(
-            Answer.journey_id == journey_id
+            Answer.person_id == person_id
         )
     ).all()
     db.add_all(
@@ -259,16 +259,16 @@ def erase(db: Session, journey: Journey, now: datetime) -> int:
         for item_id, correct, answered_at in rows
     )
     db.flush()
-    if journey in db:
-        db.expunge(journey)
+    if person in db:
+        db.expunge(person)
     for model in _ABOUT_A_JOURNEY:
         db.execute(
             delete(model)
-            .where(model.journey_id == journey_id)
+            .where(model.person_id == person_id)
             .execution_options(synchronize_session=False)
         )
     db.execute(
-        delete(Journey).where(Journey.id == journey_id).execution_options(synchronize_session=False)
+        delete(Person).where(Person.id == person_id).execution_options(synchronize_session=False)
     )
     db.commit()
     return len(rows)
@@ -280,7 +280,7 @@ def erase(db: Session, journey: Journey, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class PurgeReport:
-    journeys_erased: int = 0
+    people_erased: int = 0
     answers_detached: int = 0
     requests_expired: int = 0
     contact_details_erased: int = 0
@@ -289,7 +289,7 @@ class PurgeReport:
 
     def summary(self) -> str:
         return (
-            f"{self.journeys_erased} parcours effacé(s) ({self.answers_detached} réponse(s) "
+            f"{self.people_erased} personne(s) effacée(s) ({self.answers_detached} réponse(s) "
             f"gardée(s) sans lien avec la personne), {self.requests_expired} demande(s) "
             f"expirée(s), {self.contact_details_erased} coordonnée(s) effacée(s), "
             f"{self.consents_deleted} accord(s) terminé(s) supprimé(s), "
@@ -301,31 +301,31 @@ def years_before(moment: datetime, years: int) -> datetime:
     return add_months(moment, -12 * years)
 
 
-def inactive_journeys(db: Session, *, now: datetime, months: int) -> list[int]:
-    """Ids of journeys with no activity for ``months``: not seen, no step done, no staff
+def inactive_people(db: Session, *, now: datetime, months: int) -> list[int]:
+    """Ids of people with no activity for ``months``: not seen, no step done, no staff
     record since, no consent still running, no request still open."""
     now = utc(now)
     cutoff = add_months(now, -months)
     return list(
         db.scalars(
-            select(Journey.id)
+            select(Person.id)
             .where(
-                Journey.last_seen_at < cutoff,
-                ~exists().where(StepDone.journey_id == Journey.id, StepDone.done_at >= cutoff),
+                Person.last_seen_at < cutoff,
+                ~exists().where(StepDone.person_id == Person.id, StepDone.done_at >= cutoff),
                 ~exists().where(
-                    StaffRecord.journey_id == Journey.id, StaffRecord.created_at >= cutoff
+                    StaffRecord.person_id == Person.id, StaffRecord.created_at >= cutoff
                 ),
                 ~exists().where(
-                    Consent.journey_id == Journey.id,
+                    Consent.person_id == Person.id,
                     Consent.withdrawn_at.is_(None),
                     Consent.expires_at > now,
                 ),
                 ~exists().where(
-                    ContactRequest.journey_id == Journey.id,
+                    ContactRequest.person_id == Person.id,
                     ContactRequest.status.in_(OPEN_STATUSES),
                 ),
             )
-            .order_by(Journey.id)
+            .order_by(Person.id)
         )
     )
 
@@ -340,23 +340,23 @@ def purge(
 ) -> PurgeReport:
     """Apply the retention periods at ``now``. Running it again at once does nothing more.
 
-    1. Journeys inactive for ``inactive_months`` are erased (``erase``: answers detached).
+    1. People inactive for ``inactive_months`` are erased (``erase``: answers detached).
     2. Requests to be contacted left unanswered expire; contact details are erased 30 days
        after a request is closed (app.staff.requests.expire_and_erase).
     3. Consents ended (expired or withdrawn) more than ``consent_days_after_end`` days ago
        are deleted, except those a request to be contacted still refers to (they go with
-       the request, when the journey is erased).
+       the request, when the person is erased).
     4. Access records older than ``access_record_years`` years are deleted (one day of
        margin, so that the PostgreSQL trigger, which counts with the database's clock
        and time zone, always agrees).
     """
     now = utc(now)
-    journeys = answers = 0
-    for journey_id in inactive_journeys(db, now=now, months=inactive_months):
-        journey = db.get(Journey, journey_id)
-        if journey is not None:
-            answers += erase(db, journey, now)
-            journeys += 1
+    people = answers = 0
+    for person_id in inactive_people(db, now=now, months=inactive_months):
+        person = db.get(Person, person_id)
+        if person is not None:
+            answers += erase(db, person, now)
+            people += 1
     expired, contact_erased = expire_and_erase(db, now=now)
     ended_before = now - timedelta(days=consent_days_after_end)
     consents = db.execute(
@@ -378,7 +378,7 @@ def purge(
     ).rowcount
     db.commit()
     return PurgeReport(
-        journeys_erased=journeys,
+        people_erased=people,
         answers_detached=answers,
         requests_expired=expired,
         contact_details_erased=contact_erased,

@@ -437,14 +437,14 @@ def page_parts(env: dict[str, str]) -> dict[str, float]:
 
         def load():
             db.session.expunge_all()
-            return assessment.current_journey()
+            return assessment.current_person()
 
-        journey = load()
-        state = service.progress(journey, bank)
+        person = load()
+        state = service.progress(person, bank)
         item = state.next_item
         form = AnswerForm(item, item_id=item.id)
         position = state.count + 1
-        body = assessment.question_page(journey, position, item, form, state).encode()
+        body = assessment.question_page(person, position, item, form, state).encode()
 
         def new_session():
             db.session.remove()
@@ -453,11 +453,11 @@ def page_parts(env: dict[str, str]) -> dict[str, float]:
         parts["a database session: connection with its ping, SELECT 1, rollback"] = best(
             new_session
         )
-        parts["journey, answers and result (one query, session open)"] = best(load)
-        parts["the step, remembered"] = best(lambda: service.progress(journey, bank))
+        parts["person, answers and result (one query, session open)"] = best(load)
+        parts["the step, remembered"] = best(lambda: service.progress(person, bank))
         parts["answer form (WTForms, CSRF token)"] = best(lambda: AnswerForm(item, item_id=item.id))
         parts["template (Jinja)"] = best(
-            lambda: assessment.question_page(journey, position, item, form, state)
+            lambda: assessment.question_page(person, position, item, form, state)
         )
         parts["brotli"] = best(lambda: brotli.compress(body, quality=5))
         assert request.path == path
@@ -636,7 +636,7 @@ def report(
             f"{sum(q50.cpu.values()) / sum(h50.cpu.values()):.0f} times less than now.",
             "- What the question page does that hello does not, per request: read and check "
             "the signed session cookie; check out a database connection (with a ping, "
-            "`pool_pre_ping`), one query for the journey with its answers and result "
+            "`pool_pre_ping`), one query for the person with its answers and result "
             "(SQLAlchemy ORM), and the transaction's end; build the answer form (WTForms) "
             "with a CSRF token; render the page (Jinja, about 20 translated strings and "
             "a dozen URLs, the shared layout); add the security headers; compress it with "

@@ -130,7 +130,7 @@ def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> 
 
 
 def share_results(client: FlaskClient, organisation: Organisation | None = None) -> int:
-    """The person in ``client`` shares their results for 6 months; returns their journey id."""
+    """The person in ``client`` shares their results for 6 months; returns their person id."""
     app = client.application
     organisation = organisation or make_organisation(app)
     html = client.get("/partager").get_data(as_text=True)
@@ -138,7 +138,7 @@ def share_results(client: FlaskClient, organisation: Organisation | None = None)
     response = client.post("/partager", data=data)
     assert response.status_code == 303, response.status_code
     with client.session_transaction() as session:
-        return int(session["journey"])
+        return int(session["person"])
 
 
 def ask_to_be_contacted(client: FlaskClient, organisation: Organisation) -> None:
@@ -162,15 +162,15 @@ def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, in
     organisation = make_organisation(app)
     person = app.test_client()
     take_test(person, load_bank())
-    journey_id = share_results(person, organisation)
+    person_id = share_results(person, organisation)
     ask_to_be_contacted(person, organisation)
     with app.app_context():
         request_id = db.session.scalars(
-            select(ContactRequest.id).where(ContactRequest.journey_id == journey_id)
+            select(ContactRequest.id).where(ContactRequest.person_id == person_id)
         ).one()
     email = make_staff(app, organisation.id, role)
     assert sign_in(client, email) == 303
-    return {"person": journey_id, "request": request_id}
+    return {"person": person_id, "request": request_id}
 
 
 def mark_step_done(client: FlaskClient, job_journey: str, step_id: str) -> None:
@@ -181,10 +181,10 @@ def mark_step_done(client: FlaskClient, job_journey: str, step_id: str) -> None:
     assert response.status_code == 303, response.status_code
 
 
-def record_everything(staff: FlaskClient, journey_id: int, place_id: str, note: str) -> None:
+def record_everything(staff: FlaskClient, person_id: int, place_id: str, note: str) -> None:
     """A signed-in staff member opens the person's page (written in the access journal) and
     records chèques, an orientation and a note."""
-    html = staff.get(f"/pro/personnes/{journey_id}").get_data(as_text=True)
+    html = staff.get(f"/pro/personnes/{person_id}").get_data(as_text=True)
     token = csrf_token(html)
     for path, data in (
         ("cheques", {"booklet": "AB-123", "count": "4", "expires_on": "2099-06-30"}),
@@ -192,7 +192,7 @@ def record_everything(staff: FlaskClient, journey_id: int, place_id: str, note: 
         ("note", {"note": note}),
     ):
         data |= {"csrf_token": token, "form_key": secrets.token_hex(8)}
-        response = staff.post(f"/pro/personnes/{journey_id}/{path}", data=data)
+        response = staff.post(f"/pro/personnes/{person_id}/{path}", data=data)
         assert response.status_code == 303, (path, response.get_data(as_text=True)[:2000])
 
 
@@ -201,7 +201,7 @@ def a_person_with_everything(
 ) -> dict[str, object]:
     """A person who took the test, marked a step done, shared their results, asked to be
     contacted; staff opened their page and request, and recorded chèques, an orientation
-    and a note. Returns the person's client, journey id, and the staff client."""
+    and a note. Returns the person's client, person id, and the staff client."""
     from app.journeys import load_journeys
     from app.models import Place
 
@@ -210,15 +210,15 @@ def a_person_with_everything(
     take_test(person, load_bank())
     job = next(iter(load_journeys().values()))
     mark_step_done(person, job.id, job.steps[0].id)
-    journey_id = share_results(person, organisation)
+    person_id = share_results(person, organisation)
     ask_to_be_contacted(person, organisation)
     staff = app.test_client()
     assert sign_in(staff, make_staff(app, organisation.id)) == 303
     with app.app_context():
         place_id = db.session.scalars(select(Place.id).limit(1)).one()
         request_id = db.session.scalars(
-            select(ContactRequest.id).where(ContactRequest.journey_id == journey_id)
+            select(ContactRequest.id).where(ContactRequest.person_id == person_id)
         ).one()
-    record_everything(staff, journey_id, place_id, note)
+    record_everything(staff, person_id, place_id, note)
     assert staff.get(f"/pro/demandes/{request_id}").status_code == 200
-    return {"person": person, "journey_id": journey_id, "staff": staff, "note": note}
+    return {"person": person, "person_id": person_id, "staff": staff, "note": note}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.assessment.bank import DONT_KNOW
 from app.extensions import db
-from app.models import Answer, Journey
+from app.models import Answer, Person
 
 from .conftest import make_test_app
 from .flow import (
@@ -185,8 +185,8 @@ def test_coming_back_with_the_code_resumes_where_one_stopped(
     # The code is never stored as such, nor written to the logs or a URL.
     digits = code.replace(" ", "")
     with fresh.app_context():
-        journey = db.session.scalars(select(Journey)).one()
-        assert digits not in (journey.code_lookup + journey.code_salt)
+        person = db.session.scalars(select(Person)).one()
+        assert digits not in (person.code_lookup + person.code_salt)
     assert digits not in caplog.text and code not in caplog.text
     assert digits not in response.headers["Location"]
 

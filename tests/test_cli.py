@@ -11,7 +11,7 @@ from flask import Flask
 from app.assessment import engine
 from app.assessment.bank import CALIBRATION_FILE, DEFAULT_DIRECTORY, load_bank
 from app.extensions import db
-from app.models import Answer, Journey
+from app.models import Answer, Person
 
 from .conftest import make_test_app
 
@@ -23,7 +23,7 @@ def store_simulated_answers(app: Flask, people: int, per_person: int, seed: int 
     with app.app_context():
         for number in range(people):
             theta = rng.gauss(-0.5, 1.0)
-            person = Journey(
+            person = Person(
                 seed=number, code_salt=f"s{number}", code_lookup=f"l{number}", bank_version="x"
             )
             db.session.add(person)
@@ -31,7 +31,7 @@ def store_simulated_answers(app: Flask, people: int, per_person: int, seed: int 
                 correct = rng.random() < engine.probability(theta, item.a, item.b)
                 db.session.add(
                     Answer(
-                        journey=person,
+                        person=person,
                         item_id=item.id,
                         response="1",
                         correct=correct,

@@ -7,7 +7,7 @@ two tabs at the same instant, some people go back and post an earlier answer aga
 stop early, some leave half-way. Afterwards:
 
 - no request failed (no 500, nothing but 200 and 303);
-- each person has exactly one journey, and each answer is stored exactly once, at
+- each visitor has exactly one person record, and each answer is stored exactly once, at
   positions 1..n without gaps, in the order and with the response the person gave;
 - every finished person's stored result is what the engine computes from their stored
   answers.
@@ -42,7 +42,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app.assessment import engine, service
 from app.assessment.bank import DONT_KNOW, Bank, Item
 from app.extensions import db
-from app.models import Answer, Journey
+from app.models import Answer, Person
 
 from .conftest import make_test_app
 from .flow import csrf_token, item_on_page, path_of, right_answer, wrong_answer
@@ -166,7 +166,7 @@ def threaded_server(app: Flask) -> Iterator[str]:
 
 
 @dataclass
-class Person:
+class Visitor:
     number: int
     browser: Browser
     bank: Bank
@@ -297,17 +297,17 @@ class Person:
         self.done["stopped early"] += 1
 
 
-def journey_of(app: Flask, browser: Browser) -> int:
-    """The journey id in the browser's signed session cookie."""
+def person_of(app: Flask, browser: Browser) -> int:
+    """The person id in the browser's signed session cookie."""
     cookie = browser.cookie(app.config["SESSION_COOKIE_NAME"])
     assert cookie, f"{browser.who} has no session cookie"
     session = app.session_interface.get_signing_serializer(app).loads(cookie)  # type: ignore[attr-defined]
-    return int(session["journey"])
+    return int(session["person"])
 
 
-def expected_result(journey: Journey, bank: Bank) -> dict[str, Any]:
+def expected_result(person: Person, bank: Bank) -> dict[str, Any]:
     """What the engine makes of the stored answers, in the terms the result is stored in."""
-    outcome = engine.result(bank.items, [(a.item_id, a.correct) for a in journey.answers])
+    outcome = engine.result(bank.items, [(a.item_id, a.correct) for a in person.answers])
     return {
         "overall_theta": round(outcome.overall_theta, 3),
         "overall_band": outcome.overall_band,
@@ -326,8 +326,8 @@ def expected_result(journey: Journey, bank: Bank) -> dict[str, Any]:
     }
 
 
-def stored_result(journey: Journey) -> dict[str, Any]:
-    result = journey.result
+def stored_result(person: Person) -> dict[str, Any]:
+    result = person.result
     assert result is not None
     return {
         "overall_theta": result.overall_theta,
@@ -369,11 +369,11 @@ def test_many_people_answering_at_once(app: Flask) -> None:
     with threaded_server(app) as base_url:
         deadline = started + RUN_LIMIT
         people = [
-            Person(n, Browser(base_url, f"person {n}", log), bank, deadline) for n in range(PEOPLE)
+            Visitor(n, Browser(base_url, f"person {n}", log), bank, deadline) for n in range(PEOPLE)
         ]
         start_together = threading.Barrier(PEOPLE, timeout=RUN_LIMIT)
 
-        def run(person: Person) -> None:
+        def run(person: Visitor) -> None:
             try:
                 person.take_the_test(start_together)
             except BaseException:
@@ -408,22 +408,22 @@ def test_many_people_answering_at_once(app: Flask) -> None:
     assert conflicts["answer"] > 0, "no two requests ever raced: the test lost its point"
 
     with app.app_context():
-        journeys = db.session.scalar(select(func.count()).select_from(Journey))
-        assert journeys == PEOPLE, "each person has exactly one journey"
+        people_stored = db.session.scalar(select(func.count()).select_from(Person))
+        assert people_stored == PEOPLE, "each visitor has exactly one person record"
         duplicates = db.session.execute(
-            select(Answer.journey_id, Answer.item_id)
-            .group_by(Answer.journey_id, Answer.item_id)
+            select(Answer.person_id, Answer.item_id)
+            .group_by(Answer.person_id, Answer.item_id)
             .having(func.count() > 1)
         ).all()
         assert not duplicates
-        for person in people:
-            journey = db.session.get(Journey, journey_of(app, person.browser))
-            assert journey is not None
-            positions = [a.position for a in journey.answers]
-            assert positions == list(range(1, len(positions) + 1)), (person.number, positions)
-            stored = [(a.item_id, a.response) for a in journey.answers]
-            assert stored == person.answered, f"person {person.number}: stored {stored}"
-            if person.finished:
-                assert stored_result(journey) == expected_result(journey, bank), person.number
+        for visitor in people:
+            person = db.session.get(Person, person_of(app, visitor.browser))
+            assert person is not None
+            positions = [a.position for a in person.answers]
+            assert positions == list(range(1, len(positions) + 1)), (visitor.number, positions)
+            stored = [(a.item_id, a.response) for a in person.answers]
+            assert stored == visitor.answered, f"person {visitor.number}: stored {stored}"
+            if visitor.finished:
+                assert stored_result(person) == expected_result(person, bank), visitor.number
             else:
-                assert journey.result is None
+                assert person.result is None

@@ -54,7 +54,7 @@ HOSTILE = [
     "<img src=x onerror=alert(1)>",
     "</textarea><script>alert(1)</script>",
     "javascript:alert(1)",
-    "'; DROP TABLE journey; --",
+    "'; DROP TABLE person; --",
     "1 OR 1=1",
     '" OR ""="',
     "{{ config }}",
@@ -114,7 +114,7 @@ def form_data(form: FormCase, token: str) -> st.SearchStrategy[dict[str, Any]]:
         if f.name != "csrf_token":
             by_name.setdefault(f.name, []).append(f)
     extra = st.dictionaries(
-        st.sampled_from(["id", "journey_id", "organisation_id", "role", "what", "suite", "x"]),
+        st.sampled_from(["id", "person_id", "organisation_id", "role", "what", "suite", "x"]),
         hostile_text,
         max_size=2,
     )

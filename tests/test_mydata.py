@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.assessment.bank import load_bank
 from app.extensions import db
-from app.models import Answer, Base, DetachedAnswer, Journey
+from app.models import Answer, Base, DetachedAnswer, Person
 
 from .conftest import make_test_app
 from .flow import a_person_with_everything, csrf_token, take_test
@@ -69,7 +69,7 @@ def test_the_download_holds_everything_and_no_secret(app: Flask) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     data = json.loads(response.get_data(as_text=True))
     assert set(data) == {
-        "journey",
+        "person",
         "answers",
         "result",
         "steps_done",
@@ -84,29 +84,29 @@ def test_the_download_holds_everything_and_no_secret(app: Flask) -> None:
     assert {r["kind"] for r in data["staff_records"]} == {"vouchers", "orientation", "note"}
     assert {a["what"] for a in data["accesses"]} >= {"person", "request"}
     with app.app_context():
-        journey = db.session.get(Journey, found["journey_id"])
-        secrets_ = (journey.code_salt, journey.code_lookup, journey.ref)
+        person = db.session.get(Person, found["person_id"])
+        secrets_ = (person.code_salt, person.code_lookup, person.ref)
     body = response.get_data(as_text=True)
     for secret in secrets_:
         assert secret not in body
 
 
-def _rows_naming(app: Flask, journey_id: int, needles: list[str]) -> list[tuple[str, str, Any]]:
+def _rows_naming(app: Flask, person_id: int, needles: list[str]) -> list[tuple[str, str, Any]]:
     """Every (table, column, value) in the database that points to or names the person.
 
-    The append-only access journal keeps its lines; they hold the journey's random ``ref``,
-    which, once the journey is erased, is stored nowhere else: it is checked apart."""
+    The append-only access journal keeps its lines; they hold the person's random ``ref``,
+    which, once the person is erased, is stored nowhere else: it is checked apart."""
     hits = []
     with app.app_context():
         for table in Base.metadata.sorted_tables:
-            journey_fks = {
+            person_fks = {
                 fk.parent.name for fk in table.foreign_keys if fk.column.table.name == "journey"
             }
             for row in db.session.execute(select(table)).mappings():
                 for column, value in row.items():
-                    if column in journey_fks and value == journey_id:
+                    if column in person_fks and value == person_id:
                         hits.append((table.name, column, value))
-                    elif table.name == "journey" and column == "id" and value == journey_id:
+                    elif table.name == "journey" and column == "id" and value == person_id:
                         hits.append((table.name, column, value))
                     elif (table.name, column) == ("access_record", "journey_ref"):
                         continue
@@ -118,33 +118,33 @@ def _rows_naming(app: Flask, journey_id: int, needles: list[str]) -> list[tuple[
 def test_erasing_leaves_nothing_that_names_the_person(tmp_path: Path) -> None:
     app = make_test_app(tmp_path)  # its own database: no one else's phone or note
     found = a_person_with_everything(app)
-    person, journey_id = found["person"], found["journey_id"]
+    browser, person_id = found["person"], found["person_id"]
     with app.app_context():
-        journey = db.session.get(Journey, journey_id)
+        person = db.session.get(Person, person_id)
         needles = [
-            journey.ref,
-            journey.code_lookup,
-            journey.code_salt,
+            person.ref,
+            person.code_lookup,
+            person.code_salt,
             "+33612345678",
             found["note"],
         ]
         answers = db.session.scalar(
-            select(func.count()).select_from(Answer).where(Answer.journey_id == journey_id)
+            select(func.count()).select_from(Answer).where(Answer.person_id == person_id)
         )
         detached_before = db.session.scalar(select(func.count()).select_from(DetachedAnswer))
-    assert answers and _rows_naming(app, journey_id, needles)
+    assert answers and _rows_naming(app, person_id, needles)
 
-    page = person.get("/mes-donnees/supprimer").get_data(as_text=True)
+    page = browser.get("/mes-donnees/supprimer").get_data(as_text=True)
     assert "Vous ne pourrez pas revenir en arrière" in page
-    assert person.post("/mes-donnees/supprimer", data={}).status_code == 400
-    response = person.post("/mes-donnees/supprimer", data={"csrf_token": csrf_token(page)})
+    assert browser.post("/mes-donnees/supprimer", data={}).status_code == 400
+    response = browser.post("/mes-donnees/supprimer", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/mes-donnees/supprimees")
-    assert person.get("/mes-donnees/supprimees").status_code == 200
-    with person.session_transaction() as session:
-        assert "journey" not in session
+    assert browser.get("/mes-donnees/supprimees").status_code == 200
+    with browser.session_transaction() as session:
+        assert "person" not in session
 
-    assert _rows_naming(app, journey_id, needles) == []
+    assert _rows_naming(app, person_id, needles) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DetachedAnswer)) == (
             detached_before + answers
@@ -153,7 +153,7 @@ def test_erasing_leaves_nothing_that_names_the_person(tmp_path: Path) -> None:
         journal = Base.metadata.tables["access_record"]
         refs = set(db.session.scalars(select(journal.c.journey_ref)))
         assert needles[0] in refs
-        assert db.session.scalars(select(Journey).where(Journey.ref == needles[0])).all() == []
+        assert db.session.scalars(select(Person).where(Person.ref == needles[0])).all() == []
     again = app.test_client()
     take_test(again, load_bank())
     assert "Personne." in again.get("/mes-donnees").get_data(as_text=True)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from app.assessment.bank import load_bank
 from app.config import load_config
 from app.extensions import db
-from app.models import AccessRecord, Consent, ContactRequest, DetachedAnswer, Journey
+from app.models import AccessRecord, Consent, ContactRequest, DetachedAnswer, Person
 from app.mydata import purge
-from app.staff import add_months
+from app.times import add_months
 
 from .conftest import make_test_app
 from .flow import ask_to_be_contacted, make_organisation, share_results, take_test
@@ -30,17 +30,17 @@ def run(app: Flask, now: datetime) -> str:
     return result.output
 
 
-def test_inactive_journeys_are_erased_and_their_answers_kept_detached(tmp_path: Path) -> None:
+def test_inactive_people_are_erased_and_their_answers_kept_detached(tmp_path: Path) -> None:
     app = make_test_app(tmp_path)
     take_test(app.test_client(), load_bank())
     now = datetime.now(UTC)
-    assert run(app, add_months(now, 11)).startswith("0 parcours effacé(s)")
-    assert count(app, Journey) == 1
+    assert run(app, add_months(now, 11)).startswith("0 personne(s) effacée(s)")
+    assert count(app, Person) == 1
     output = run(app, add_months(now, 13))
-    assert output.startswith("1 parcours effacé(s)"), output
-    assert count(app, Journey) == 0 and count(app, DetachedAnswer) > 0
+    assert output.startswith("1 personne(s) effacée(s)"), output
+    assert count(app, Person) == 0 and count(app, DetachedAnswer) > 0
     detached = count(app, DetachedAnswer)
-    assert run(app, add_months(now, 13)).startswith("0 parcours effacé(s)")  # idempotent
+    assert run(app, add_months(now, 13)).startswith("0 personne(s) effacée(s)")  # idempotent
     assert count(app, DetachedAnswer) == detached
 
 
@@ -53,9 +53,9 @@ def test_a_running_consent_keeps_the_journey(tmp_path: Path) -> None:
     with app.app_context():
         settings = {"consent_days_after_end": 0, "access_record_years": 3}
         report = purge(db.session, now=add_months(now, 2), inactive_months=1, **settings)
-        assert report.journeys_erased == 0 and report.consents_deleted == 0
+        assert report.people_erased == 0 and report.consents_deleted == 0
         report = purge(db.session, now=add_months(now, 7), inactive_months=1, **settings)
-        assert report.journeys_erased == 1
+        assert report.people_erased == 1
     assert count(app, Consent) == 0
 
 
@@ -95,7 +95,7 @@ def test_access_records_are_kept_three_years(tmp_path: Path) -> None:
         for years, ref in ((4, "old"), (2, "recent")):
             db.session.add(
                 AccessRecord(
-                    journey_ref=ref,
+                    person_ref=ref,
                     staff_id=1,
                     staff_name="Awa",
                     organisation_id=1,
@@ -108,7 +108,7 @@ def test_access_records_are_kept_three_years(tmp_path: Path) -> None:
     output = run(app, now)
     assert "1 ligne(s) du journal des accès supprimée(s)" in output
     with app.app_context():
-        assert list(db.session.scalars(select(AccessRecord.journey_ref))) == ["recent"]
+        assert list(db.session.scalars(select(AccessRecord.person_ref))) == ["recent"]
     assert "0 ligne(s) du journal" in run(app, now)
 
 

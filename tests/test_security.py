@@ -553,7 +553,7 @@ def test_another_organisations_ids_are_not_found(
         assert both.ours.get(url).status_code == 200, url
 
 
-def end_consents(app: Flask, journey_id: int, how: str) -> None:
+def end_consents(app: Flask, person_id: int, how: str) -> None:
     """Freeze a person's consents: expired yesterday, or withdrawn now (directly in the DB)."""
     moment = datetime.now(UTC)
     values = (
@@ -562,7 +562,7 @@ def end_consents(app: Flask, journey_id: int, how: str) -> None:
     with app.app_context():
         from app.extensions import db
 
-        db.session.execute(update(Consent).where(Consent.journey_id == journey_id).values(**values))
+        db.session.execute(update(Consent).where(Consent.person_id == person_id).values(**values))
         db.session.commit()
 
 
@@ -677,18 +677,18 @@ def test_no_personal_data_in_urls_logs_or_error_pages(
     }
     contact = person.post("/etre-contacte", data=data, follow_redirects=True)
     assert contact.status_code == 200
-    journey_id = share_results(person, organisation)
+    person_id = share_results(person, organisation)
     assert person.get("/mon-espace").status_code == 200
 
     # Staff open the person and the request.
     staff = new_client(app)
     assert sign_in(staff, make_staff(app, organisation.id)) == 303
-    assert staff.get(f"/pro/personnes/{journey_id}").status_code == 200
+    assert staff.get(f"/pro/personnes/{person_id}").status_code == 200
     queue = staff.get("/pro/demandes").get_data(as_text=True)
     request_id = re.search(r"/pro/demandes/(\d+)", queue).group(1)  # type: ignore[union-attr]
     detail = staff.get(f"/pro/demandes/{request_id}").get_data(as_text=True)
     assert "12 34 56 78" in detail or "612345678" in detail  # staff see the phone, in the page
-    assert staff.get(f"/pro/personnes/{journey_id}/fiche").status_code == 200
+    assert staff.get(f"/pro/personnes/{person_id}/fiche").status_code == 200
 
     # Every error page, for the person and for staff.
     error_pages = []

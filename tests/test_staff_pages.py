@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AccessRecord, ContactRequest, Journey, StaffRecord
+from app.models import AccessRecord, ContactRequest, Person, StaffRecord
 
 from .conftest import make_test_app
 from .flow import (
@@ -96,14 +96,14 @@ def test_withdrawing_consent_hides_the_person_at_once(fresh: Flask) -> None:
     person = fresh.test_client()
     take_test(person, fresh.extensions["bank"], right_answer)
     organisation = make_organisation(fresh)
-    journey_id = share_results(person, organisation)
+    person_id = share_results(person, organisation)
     staff = fresh.test_client()
     assert sign_in(staff, make_staff(fresh, organisation.id)) == 303
-    assert staff.get(f"/pro/personnes/{journey_id}").status_code == 200
+    assert staff.get(f"/pro/personnes/{person_id}").status_code == 200
     space = person.get("/mon-espace").get_data(as_text=True)
     withdraw = re.search(r'action="(/mon-espace/accords/\d+/retirer)"', space).group(1)
     assert post_form(person, "/mon-espace", withdraw) == 303
-    assert staff.get(f"/pro/personnes/{journey_id}").status_code == 404
+    assert staff.get(f"/pro/personnes/{person_id}").status_code == 404
     assert "Accord retiré" in main_text(person.get("/mon-espace").get_data(as_text=True))
 
 
@@ -223,10 +223,10 @@ def test_a_test_run_with_a_mediator(fresh: Flask) -> None:
     assert post_form(client, "/pro/accompagnement", "/pro/accompagnement") == 200  # no duration
     assert post_form(client, "/pro/accompagnement", "/pro/accompagnement", months="1") == 303
     with fresh.app_context():
-        person = db.session.scalars(select(Journey)).one()
+        person = db.session.scalars(select(Person)).one()
         assert person.assisted
-        journey_id = person.id
-    slip = client.get(f"/pro/personnes/{journey_id}/fiche").get_data(as_text=True)
+        person_id = person.id
+    slip = client.get(f"/pro/personnes/{person_id}/fiche").get_data(as_text=True)
     assert re.search(r'<p class="code">\d{4} \d{4} \d{4}</p>', slip)
 
 

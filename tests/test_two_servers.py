@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.assessment.bank import DONT_KNOW, load_bank
 from app.config import PROJECT_ROOT
-from app.models import Answer, Journey
+from app.models import Answer, Person
 
 from . import databases
 from .flow import csrf_token, item_on_page, right_answer, wrong_answer
@@ -238,10 +238,10 @@ def test_one_person_alternating_between_two_servers(
     engine = create_engine(database_url)
     try:
         with Session(engine) as session:
-            journey = session.scalars(select(Journey)).one()
-            assert [a.item_id for a in journey.answers] == asked
-            assert [a.position for a in journey.answers] == list(range(1, len(asked) + 1))
-            assert journey.result is not None
+            person = session.scalars(select(Person)).one()
+            assert [a.item_id for a in person.answers] == asked
+            assert [a.position for a in person.answers] == list(range(1, len(asked) + 1))
+            assert person.result is not None
             assert session.scalar(select(func.count()).select_from(Answer)) == len(asked)
     finally:
         engine.dispose()

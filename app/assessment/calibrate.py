@@ -1,7 +1,7 @@
 """Calibration from real use: re-estimate the items' 2PL parameters from stored answers.
 
 Pure Python and numpy: no Flask, no database. ``flask calibrate`` (app/cli.py) reads the Answer
-table, calls :func:`calibrate` with ``(journey_id, item_id, correct)`` rows and the bank's items,
+table, calls :func:`calibrate` with ``(person_id, item_id, correct)`` rows and the bank's items,
 prints :meth:`CalibrationReport.summary` and, when asked to, writes
 ``app/content/calibration.toml`` with :func:`write_calibration`. :func:`~app.assessment.bank.
 load_bank` then applies that file over the author values and the bank gets a new version.
@@ -289,14 +289,14 @@ class CalibrationReport:
 def responses_from_rows(rows: Iterable[Any]) -> list[Response]:
     """Responses from database rows or tuples.
 
-    Each row has attributes ``journey_id``, ``item_id`` and ``correct`` (an ``Answer`` row or a
+    Each row has attributes ``person_id``, ``item_id`` and ``correct`` (an ``Answer`` row or a
     SQLAlchemy ``Row`` of those columns), or is a 3-tuple in that order. ``correct`` must be
     True, False or None; anything else raises ValueError.
     """
     out: list[Response] = []
     for row in rows:
-        if hasattr(row, "journey_id"):
-            key, item_id, correct = row.journey_id, row.item_id, row.correct
+        if hasattr(row, "person_id"):
+            key, item_id, correct = row.person_id, row.item_id, row.correct
         else:
             key, item_id, correct = row
         out.append((key, item_id, _outcome(correct, item_id)))

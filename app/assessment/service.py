@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import return_code
-from ..models import Answer, Journey, Result, utcnow
+from ..models import Answer, Person, Result
+from ..times import utcnow
 from . import engine
 from .bank import DONT_KNOW, Bank, Item, is_correct
 
@@ -55,41 +56,41 @@ class Progress:
         return self.next_item is None
 
 
-def start(db: Session, bank: Bank, secret: str, locale: str) -> Journey:
-    """A new anonymous journey, with its code to come back."""
+def start(db: Session, bank: Bank, secret: str, locale: str) -> Person:
+    """A new anonymous person, with their code to come back."""
     for _attempt in range(5):
         salt = return_code.new_salt()
-        journey = Journey(
+        person = Person(
             locale=locale,
             seed=secrets.randbelow(2**31),
             code_salt=salt,
             code_lookup=return_code.lookup_key(secret, return_code.derive(secret, salt)),
             bank_version=bank.version,
         )
-        db.add(journey)
+        db.add(person)
         try:
             db.commit()
-        except IntegrityError:  # two journeys drew the same code: draw again
+        except IntegrityError:  # two people drew the same code: draw again
             db.rollback()
             continue
-        return journey
+        return person
     raise RuntimeError("could not draw a unique code to come back")
 
 
-def code_of(journey: Journey, secret: str) -> str:
-    return return_code.derive(secret, journey.code_salt)
+def code_of(person: Person, secret: str) -> str:
+    return return_code.derive(secret, person.code_salt)
 
 
-def find_by_code(db: Session, secret: str, code: str) -> Journey | None:
+def find_by_code(db: Session, secret: str, code: str) -> Person | None:
     if not return_code.is_well_formed(code):
         return None
     lookup = return_code.lookup_key(secret, code)
-    return db.scalar(select(Journey).where(Journey.code_lookup == lookup))
+    return db.scalar(select(Person).where(Person.code_lookup == lookup))
 
 
-def engine_answers(journey: Journey, bank: Bank) -> list[tuple[str, bool | None]]:
+def engine_answers(person: Person, bank: Bank) -> list[tuple[str, bool | None]]:
     """The answers in the engine's terms, leaving out items no longer in the bank."""
-    return [(a.item_id, a.correct) for a in journey.answers if a.item_id in bank]
+    return [(a.item_id, a.correct) for a in person.answers if a.item_id in bank]
 
 
 #: Steps remembered per bank. A step is a pure function of the bank's items, the answers and
@@ -115,15 +116,13 @@ def step(bank: Bank, answers: Sequence[tuple[str, bool | None]], seed: int) -> e
     return entry[1](tuple(answers), seed)
 
 
-def progress(journey: Journey, bank: Bank) -> Progress:
-    now = step(bank, engine_answers(journey, bank), journey.seed)
+def progress(person: Person, bank: Bank) -> Progress:
+    now = step(bank, engine_answers(person, bank), person.seed)
     return Progress(
-        answers=tuple(journey.answers),
+        answers=tuple(person.answers),
         next_item=now.next_item,
         expected_total=now.expected_length,
-        offer_help=(
-            now.next_item is not None and journey.help_offered_at is None and now.struggles
-        ),
+        offer_help=(now.next_item is not None and person.help_offered_at is None and now.struggles),
     )
 
 
@@ -155,7 +154,7 @@ def decode_response(item: Item, stored: str) -> str | list[str]:
 
 def record_answer(
     db: Session,
-    journey: Journey,
+    person: Person,
     bank: Bank,
     item_id: str,
     response: str | Sequence[str],
@@ -164,11 +163,11 @@ def record_answer(
     """Save an answer to the current question, or change an earlier one.
 
     The same answer posted again changes nothing. A question the person was never
-    shown raises NotTheCurrentQuestion and changes nothing. ``state`` is the journey's
+    shown raises NotTheCurrentQuestion and changes nothing. ``state`` is the person's
     progress when the caller has just computed it (it is not computed again).
     """
     item = bank.get(item_id)
-    if item is None or journey.result is not None:
+    if item is None or person.result is not None:
         raise NotTheCurrentQuestion(item_id)
     stored = encode_response(item, response)
     try:
@@ -176,51 +175,51 @@ def record_answer(
     except ValueError as error:
         raise AnswerRejected(str(error)) from error
 
-    existing = next((a for a in journey.answers if a.item_id == item_id), None)
+    existing = next((a for a in person.answers if a.item_id == item_id), None)
     if existing is not None:
         if existing.response != stored:
             existing.response, existing.correct = stored, correct
             existing.answered_at = utcnow()
-        journey.last_seen_at = utcnow()
+        person.last_seen_at = utcnow()
         db.commit()
         return existing
 
-    current = (state or progress(journey, bank)).next_item
+    current = (state or progress(person, bank)).next_item
     if current is None or current.id != item_id:
         raise NotTheCurrentQuestion(item_id)
     answer = Answer(
-        journey=journey,
+        person=person,
         item_id=item_id,
         response=stored,
         correct=correct,
-        position=len(journey.answers) + 1,
+        position=len(person.answers) + 1,
     )
     db.add(answer)
-    journey.last_seen_at = utcnow()
+    person.last_seen_at = utcnow()
     try:
         db.commit()
     except IntegrityError:  # the same answer arrived twice at once: keep the first
         db.rollback()
-        db.refresh(journey)
-        return next(a for a in journey.answers if a.item_id == item_id)
+        db.refresh(person)
+        return next(a for a in person.answers if a.item_id == item_id)
     return answer
 
 
-def mark_help_offered(db: Session, journey: Journey) -> None:
-    if journey.help_offered_at is None:
-        journey.help_offered_at = utcnow()
+def mark_help_offered(db: Session, person: Person) -> None:
+    if person.help_offered_at is None:
+        person.help_offered_at = utcnow()
         db.commit()
 
 
-def finish(db: Session, journey: Journey, bank: Bank, *, early: bool = False) -> Result:
+def finish(db: Session, person: Person, bank: Bank, *, early: bool = False) -> Result:
     """Compute and keep the result; finishing twice gives the same result."""
-    if journey.result is not None:
-        return journey.result
-    answers = engine_answers(journey, bank)
+    if person.result is not None:
+        return person.result
+    answers = engine_answers(person, bank)
     outcome = engine.result(bank.items, answers)
     can_do = [
         item.can_do
-        for answer in journey.answers
+        for answer in person.answers
         if answer.correct and (item := bank.get(answer.item_id)) is not None
     ]
     details: dict[str, Any] = {
@@ -239,7 +238,7 @@ def finish(db: Session, journey: Journey, bank: Bank, *, early: bool = False) ->
         "answers": outcome.n_answers,
     }
     result = Result(
-        journey=journey,
+        person=person,
         overall_theta=round(outcome.overall_theta, 3),
         overall_band=outcome.overall_band,
         needs_basics=outcome.needs_basics,
@@ -249,12 +248,12 @@ def finish(db: Session, journey: Journey, bank: Bank, *, early: bool = False) ->
         stopped_early=early and not outcome.complete,
     )
     db.add(result)
-    journey.last_seen_at = utcnow()
+    person.last_seen_at = utcnow()
     try:
         db.commit()
     except IntegrityError:  # finished twice at once: keep the first result
         db.rollback()
-        db.refresh(journey)
-        assert journey.result is not None
-        return journey.result
+        db.refresh(person)
+        assert person.result is not None
+        return person.result
     return result

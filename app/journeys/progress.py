@@ -1,7 +1,6 @@
-"""Which steps of a job journey a person marked as done, kept with their anonymous journey.
+"""Which steps of a job journey a person marked as done.
 
-Naming: ``Person`` is the anonymous person's record (the ``journey`` table); a job journey
-("futur-metier", "recherche-emploi") is content, named by its id.
+A job journey ("futur-metier", "recherche-emploi") is content, named by its id.
 """
 
 from __future__ import annotations
@@ -10,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Journey as Person
-from app.models import StepDone
+from app.models import Person, StepDone
 
 
 def done_steps(person: Person | None, journey_id: str) -> set[str]:
@@ -24,13 +22,13 @@ def mark(db: Session, person: Person, journey_id: str, step_id: str, *, done: bo
     """Mark or unmark a step; doing it twice changes nothing."""
     existing = db.scalar(
         select(StepDone).where(
-            StepDone.journey_id == person.id,
+            StepDone.person_id == person.id,
             StepDone.job_journey == journey_id,
             StepDone.step_id == step_id,
         )
     )
     if done and existing is None:
-        db.add(StepDone(journey_id=person.id, job_journey=journey_id, step_id=step_id))
+        db.add(StepDone(person_id=person.id, job_journey=journey_id, step_id=step_id))
     elif not done and existing is not None:
         db.delete(existing)
     else:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from opening_hours import OpeningHours, State, validate
 
-PARIS = ZoneInfo("Europe/Paris")
+from ..times import PARIS
 
 #: Beyond this, a change of state is too far to tell ("closed until further notice").
 LOOKAHEAD_DAYS = 366

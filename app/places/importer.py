@@ -61,7 +61,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..contact_details import find_phones, normalise_email, normalise_phone
-from ..models import Place, utcnow
+from ..models import Place
+from ..times import utcnow
 from . import hours
 from .communes import Commune, communes, distance_km, name_key
 from .schema import (

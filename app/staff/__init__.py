@@ -14,30 +14,13 @@ are tested on their own and the views stay thin.
 - ``access``: the append-only journal of who opened a person's data.
 - ``figures``: monthly figures for an organisation, without personal data.
 
-Times. Every stored time is UTC: SQLite keeps no time zone (it gives back naive datetimes,
-read here as UTC), so ``utc`` converts ``now`` before it reaches the database, and
-``as_utc`` reads back what the database gave. Calendar things (months, "today") are counted
-in Europe/Paris.
+Times follow ``app/times.py``: stored in UTC, calendar things counted in Paris.
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+__all__ = ["FORM_KEY_LENGTH", "N_", "FormError", "clean_form_key"]
 
-__all__ = [
-    "N_",
-    "PARIS",
-    "FormError",
-    "add_months",
-    "as_utc",
-    "clean_form_key",
-    "local_today",
-    "utc",
-]
-
-PARIS = ZoneInfo("Europe/Paris")
 #: Length of ``form_key`` columns.
 FORM_KEY_LENGTH = 64
 
@@ -65,38 +48,6 @@ class FormError(ValueError):
         self.message = message
         self.field = field
         self.params = params
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive datetime is a programming error."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("an aware datetime is needed (datetime.now(UTC))")
-    return moment.astimezone(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A time read from the database, aware and in UTC (SQLite gives it back naive)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus calendar months, in Paris time; the day is clamped (31 Jan + 1 → 28 Feb).
-
-    The result is in UTC.
-    """
-    local = utc(moment).astimezone(PARIS)
-    index = local.month - 1 + months
-    year, month = local.year + index // 12, index % 12 + 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    wall = local.replace(tzinfo=None, year=year, month=month, day=day)
-    return wall.replace(tzinfo=PARIS).astimezone(UTC)
-
-
-def local_today(now: datetime) -> date:
-    """The date in Paris at ``now``."""
-    return utc(now).astimezone(PARIS).date()
 
 
 def clean_form_key(form_key: str) -> str:

@@ -2,7 +2,7 @@
 
 Each line copies the names of the staff member and their organisation, so that the person
 can read it even after the account or the organisation is gone. A line names the person
-by their journey's random ``ref``, never by its id: once the person is erased, the journal
+by their person's random ``ref``, never by its id: once the person is erased, the journal
 points to no one. There is no function here to change or delete a line; only ``flask
 purge`` (app/mydata.py) deletes lines older than the period of the privacy notice, and on
 PostgreSQL a trigger (migration 0006) refuses anything else.
@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AccessRecord, Journey, Organisation, StaffUser
-from . import utc
+from ..models import AccessRecord, Organisation, Person, StaffUser
+from ..times import utc
 
 __all__ = ["WHAT", "accesses_to", "record_access"]
 
@@ -24,29 +24,29 @@ __all__ = ["WHAT", "accesses_to", "record_access"]
 WHAT = ("person", "request", "records")
 
 
-def _ref(db: Session, journey: Journey | int | None) -> str | None:
-    if isinstance(journey, Journey):
-        return journey.ref
-    if journey is None:
+def _ref(db: Session, person: Person | int | None) -> str | None:
+    if isinstance(person, Person):
+        return person.ref
+    if person is None:
         return None
-    return db.scalar(select(Journey.ref).where(Journey.id == journey))
+    return db.scalar(select(Person.ref).where(Person.id == person))
 
 
 def record_access(
     db: Session,
     *,
     staff: StaffUser,
-    journey: Journey | None = None,
-    journey_id: int | None = None,
+    person: Person | None = None,
+    person_id: int | None = None,
     what: str,
     now: datetime,
 ) -> None:
     """Write one line of the journal: this staff member opened this person's ``what``.
 
-    The person is ``journey``, or the journey of ``journey_id``."""
-    ref = _ref(db, journey if journey is not None else journey_id)
+    The person is ``person``, or the person of ``person_id``."""
+    ref = _ref(db, person if person is not None else person_id)
     if ref is None:
-        raise ValueError("no such journey")
+        raise ValueError("no such person")
     if what not in WHAT:
         raise ValueError(f"what: one of {WHAT}, not {what!r}")
     if staff.organisation_id is None:
@@ -55,7 +55,7 @@ def record_access(
     assert organisation is not None
     db.add(
         AccessRecord(
-            journey_ref=ref,
+            person_ref=ref,
             staff_id=staff.id,
             staff_name=staff.name,
             organisation_id=organisation.id,
@@ -67,15 +67,15 @@ def record_access(
     db.commit()
 
 
-def accesses_to(db: Session, journey: Journey | int) -> list[AccessRecord]:
-    """Every line about this person (a journey, or its id), newest first."""
-    ref = _ref(db, journey)
+def accesses_to(db: Session, person: Person | int) -> list[AccessRecord]:
+    """Every line about this person (a person, or its id), newest first."""
+    ref = _ref(db, person)
     if ref is None:
         return []
     return list(
         db.scalars(
             select(AccessRecord)
-            .where(AccessRecord.journey_ref == ref)
+            .where(AccessRecord.person_ref == ref)
             .order_by(AccessRecord.at.desc(), AccessRecord.id.desc())
         )
     )

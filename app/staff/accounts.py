@@ -27,7 +27,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import Organisation, Place, StaffUser
 from ..places.schema import departement_of
-from . import N_, FormError, as_utc, utc
+from ..times import as_utc, utc
+from . import N_, FormError
 
 __all__ = [
     "KINDS",

@@ -1,6 +1,6 @@
 """A person's consents: to share their results with an organisation, or to be contacted.
 
-A consent names one journey, one organisation and one purpose, the version of the text
+A consent names one person, one organisation and one purpose, the version of the text
 the person accepted, and lasts 1, 6 or 12 calendar months unless the person withdraws it
 first. Staff see a person only while their organisation holds an active consent for that
 person (``visible_person``); everything else answers ``NotVisible``, which the views turn
@@ -21,11 +21,11 @@ from ..models import (
     OPEN_REQUEST_STATUSES,
     Consent,
     ContactRequest,
-    Journey,
     Organisation,
+    Person,
     StaffUser,
 )
-from . import add_months, as_utc, utc
+from ..times import add_months, as_utc, utc
 
 __all__ = [
     "CONSENT_TEXT_VERSION",
@@ -63,12 +63,12 @@ def is_active(consent: Consent, now: datetime) -> bool:
 
 
 def _find_active(
-    db: Session, journey_id: int, organisation_id: int, purpose: str, now: datetime
+    db: Session, person_id: int, organisation_id: int, purpose: str, now: datetime
 ) -> Consent | None:
     return db.scalar(
         select(Consent)
         .where(
-            Consent.journey_id == journey_id,
+            Consent.person_id == person_id,
             Consent.organisation_id == organisation_id,
             Consent.purpose == purpose,
             _active(now),
@@ -81,7 +81,7 @@ def _find_active(
 def grant_pending(
     db: Session,
     *,
-    journey: Journey,
+    person: Person,
     organisation: Organisation,
     purpose: str,
     months: int,
@@ -98,7 +98,7 @@ def grant_pending(
     if not text_version or len(text_version) > 32:
         raise ValueError("text_version: 1 to 32 characters")
     expires_at = add_months(now, months)
-    existing = _find_active(db, journey.id, organisation.id, purpose, now)
+    existing = _find_active(db, person.id, organisation.id, purpose, now)
     if existing is not None:
         if as_utc(existing.expires_at) < expires_at:
             existing.expires_at = expires_at
@@ -107,7 +107,7 @@ def grant_pending(
         db.flush()
         return existing
     consent = Consent(
-        journey_id=journey.id,
+        person_id=person.id,
         organisation_id=organisation.id,
         purpose=purpose,
         text_version=text_version,
@@ -123,7 +123,7 @@ def grant_pending(
 def grant(
     db: Session,
     *,
-    journey: Journey,
+    person: Person,
     organisation: Organisation,
     purpose: str,
     months: int,
@@ -131,11 +131,11 @@ def grant(
     assisted: bool = False,
     text_version: str = CONSENT_TEXT_VERSION,
 ) -> Consent:
-    """Record a consent; an active one for the same journey, organisation and purpose is
+    """Record a consent; an active one for the same person, organisation and purpose is
     extended (to the later expiry) instead of duplicated."""
     consent = grant_pending(
         db,
-        journey=journey,
+        person=person,
         organisation=organisation,
         purpose=purpose,
         months=months,
@@ -147,11 +147,11 @@ def grant(
     return consent
 
 
-def withdraw(db: Session, *, journey: Journey, consent_id: int, now: datetime) -> Consent:
+def withdraw(db: Session, *, person: Person, consent_id: int, now: datetime) -> Consent:
     """The person withdraws one of their own consents, at once. Withdrawing twice is harmless."""
     now = utc(now)
     consent = db.scalar(
-        select(Consent).where(Consent.id == consent_id, Consent.journey_id == journey.id)
+        select(Consent).where(Consent.id == consent_id, Consent.person_id == person.id)
     )
     if consent is None:
         raise NotVisible(consent_id)
@@ -176,43 +176,43 @@ def withdraw(db: Session, *, journey: Journey, consent_id: int, now: datetime) -
     return consent
 
 
-def active_consents(db: Session, journey: Journey, now: datetime) -> list[Consent]:
-    """The journey's active consents, newest first, with their organisation."""
+def active_consents(db: Session, person: Person, now: datetime) -> list[Consent]:
+    """The person's active consents, newest first, with their organisation."""
     return list(
         db.scalars(
             select(Consent)
             .options(joinedload(Consent.organisation))
-            .where(Consent.journey_id == journey.id, _active(utc(now)))
+            .where(Consent.person_id == person.id, _active(utc(now)))
             .order_by(Consent.granted_at.desc(), Consent.id.desc())
         )
     )
 
 
-def consents_of(db: Session, journey: Journey) -> list[Consent]:
-    """All the journey's consents, newest first, with their organisation (for the person)."""
+def consents_of(db: Session, person: Person) -> list[Consent]:
+    """All the person's consents, newest first, with their organisation (for the person)."""
     return list(
         db.scalars(
             select(Consent)
             .options(joinedload(Consent.organisation))
-            .where(Consent.journey_id == journey.id)
+            .where(Consent.person_id == person.id)
             .order_by(Consent.granted_at.desc(), Consent.id.desc())
         )
     )
 
 
-def visible_person(db: Session, *, staff: StaffUser, journey_id: int, now: datetime) -> Journey:
-    """The journey, if the staff member's organisation holds an active consent for it."""
+def visible_person(db: Session, *, staff: StaffUser, person_id: int, now: datetime) -> Person:
+    """The person, if the staff member's organisation holds an active consent for it."""
     now = utc(now)
     if not staff.active or staff.organisation_id is None:
-        raise NotVisible(journey_id)
-    journey = db.scalar(
-        select(Journey)
-        .options(joinedload(Journey.result))
+        raise NotVisible(person_id)
+    person = db.scalar(
+        select(Person)
+        .options(joinedload(Person.result))
         .where(
-            Journey.id == journey_id,
+            Person.id == person_id,
             select(Consent.id)
             .where(
-                Consent.journey_id == Journey.id,
+                Consent.person_id == Person.id,
                 Consent.organisation_id == staff.organisation_id,
                 Consent.purpose.in_(PURPOSES),
                 _active(now),
@@ -220,14 +220,14 @@ def visible_person(db: Session, *, staff: StaffUser, journey_id: int, now: datet
             .exists(),
         )
     )
-    if journey is None:
-        raise NotVisible(journey_id)
-    return journey
+    if person is None:
+        raise NotVisible(person_id)
+    return person
 
 
 def people(
     db: Session, *, staff: StaffUser, now: datetime, page: int = 1, per_page: int = 20
-) -> tuple[list[tuple[Journey, Consent]], int]:
+) -> tuple[list[tuple[Person, Consent]], int]:
     """The people the staff member's organisation may see, newest consent first, a page of
     them, and how many there are in all. Each person comes once, with their newest active
     consent; their result is loaded in the same query."""
@@ -241,7 +241,7 @@ def people(
             Consent.id.label("consent_id"),
             func.row_number()
             .over(
-                partition_by=Consent.journey_id,
+                partition_by=Consent.person_id,
                 order_by=(Consent.granted_at.desc(), Consent.id.desc()),
             )
             .label("rank"),
@@ -255,11 +255,11 @@ def people(
     )
     total_column = func.count().over().label("total")
     rows = db.execute(
-        select(Journey, Consent, total_column)
+        select(Person, Consent, total_column)
         .select_from(ranked)
         .join(Consent, Consent.id == ranked.c.consent_id)
-        .join(Journey, Journey.id == Consent.journey_id)
-        .options(contains_eager(Consent.journey), joinedload(Journey.result))
+        .join(Person, Person.id == Consent.person_id)
+        .options(contains_eager(Consent.person), joinedload(Person.result))
         .where(ranked.c.rank == 1)
         .order_by(Consent.granted_at.desc(), Consent.id.desc())
         .limit(per_page)
@@ -270,7 +270,7 @@ def people(
     else:  # past the last page: count them all the same
         total = int(
             db.scalar(
-                select(func.count(func.distinct(Consent.journey_id))).where(
+                select(func.count(func.distinct(Consent.person_id))).where(
                     Consent.organisation_id == staff.organisation_id,
                     Consent.purpose.in_(PURPOSES),
                     _active(now),
@@ -278,4 +278,4 @@ def people(
             )
             or 0
         )
-    return [(row.Journey, row.Consent) for row in rows], total
+    return [(row.Person, row.Consent) for row in rows], total

@@ -5,7 +5,7 @@ Months are calendar months in Paris time, the current one included, newest first
 - **tests** (``tests_alone``, ``tests_assisted``, ``bands``, ``weakest_domains``): the people
   with a result who gave this organisation a consent (to see their results or to be
   contacted), counted once, in the month of their *first* consent to it, even if they
-  withdrew it since. Alone or assisted follows ``Journey.assisted`` (the test was run with
+  withdrew it since. Alone or assisted follows ``Person.assisted`` (the test was run with
   a mediator). ``bands``: how many reached each overall band (0 Découverte … 3 À l'aise).
   ``weakest_domains``: for each scored domain, how many people have their lowest band there
   (ties: the lower estimate, then the domains' order).
@@ -32,8 +32,8 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ..assessment.bank import SCORED_DOMAINS
-from ..models import Consent, ContactRequest, Journey, Organisation, Result, StaffRecord
-from . import PARIS, add_months, as_utc, utc
+from ..models import Consent, ContactRequest, Organisation, Person, Result, StaffRecord
+from ..times import PARIS, add_months, as_utc, utc
 
 __all__ = ["BANDS", "CSV_HEADER", "MonthFigures", "figures_csv", "monthly_figures"]
 
@@ -126,20 +126,20 @@ def monthly_figures(
 
     # Tests: each person once, in the month of their first consent to this organisation.
     first = (
-        select(Consent.journey_id, func.min(Consent.granted_at).label("first_at"))
+        select(Consent.person_id, func.min(Consent.granted_at).label("first_at"))
         .where(Consent.organisation_id == org)
-        .group_by(Consent.journey_id)
+        .group_by(Consent.person_id)
         .subquery()
     )
     people = (
         select(
             _bucket(first.c.first_at, starts).label("month"),
-            Journey.assisted.label("assisted"),
+            Person.assisted.label("assisted"),
             Result.overall_band.label("band"),
             Result.details.label("details"),
         )
-        .join(Journey, Journey.id == first.c.journey_id)
-        .join(Result, Result.journey_id == Journey.id)
+        .join(Person, Person.id == first.c.person_id)
+        .join(Result, Result.person_id == Person.id)
         .where(_in_window(first.c.first_at, starts))
         .subquery()
     )

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Journey, Organisation, Place, StaffRecord, StaffUser
-from . import N_, FormError, clean_form_key, local_today, utc
+from ..models import Organisation, Person, Place, StaffRecord, StaffUser
+from ..times import local_today, utc
+from . import N_, FormError, clean_form_key
 from .consent import visible_person
 
 __all__ = [
@@ -65,7 +66,7 @@ def _save(
     db: Session,
     *,
     staff: StaffUser,
-    journey_id: int,
+    person_id: int,
     kind: str,
     form_key: str,
     now: datetime,
@@ -80,9 +81,9 @@ def _save(
         ) from None
     existing = _by_form_key(db, form_key)
     if existing is not None:
-        return _same_form(existing, staff, journey_id, kind)
+        return _same_form(existing, staff, person_id, kind)
     record = StaffRecord(
-        journey_id=journey_id,
+        person_id=person_id,
         organisation_id=staff.organisation_id,
         staff_id=staff.id,
         kind=kind,
@@ -98,7 +99,7 @@ def _save(
         existing = _by_form_key(db, form_key)
         if existing is None:
             raise
-        return _same_form(existing, staff, journey_id, kind)
+        return _same_form(existing, staff, person_id, kind)
     return record
 
 
@@ -106,10 +107,10 @@ def _by_form_key(db: Session, form_key: str) -> StaffRecord | None:
     return db.scalar(select(StaffRecord).where(StaffRecord.form_key == form_key))
 
 
-def _same_form(existing: StaffRecord, staff: StaffUser, journey_id: int, kind: str) -> StaffRecord:
+def _same_form(existing: StaffRecord, staff: StaffUser, person_id: int, kind: str) -> StaffRecord:
     if (
         existing.organisation_id != staff.organisation_id
-        or existing.journey_id != journey_id
+        or existing.person_id != person_id
         or existing.kind != kind
     ):
         raise RecordError(N_("Ce formulaire a déjà servi. Recommencez, s'il vous plaît."))
@@ -120,7 +121,7 @@ def record_vouchers(
     db: Session,
     *,
     staff: StaffUser,
-    journey_id: int,
+    person_id: int,
     booklet_number: str,
     count: int,
     expires_on: date,
@@ -128,7 +129,7 @@ def record_vouchers(
     now: datetime,
 ) -> StaffRecord:
     """Pass numérique chèques handed to the person: the booklet, how many, until when."""
-    visible_person(db, staff=staff, journey_id=journey_id, now=now)
+    visible_person(db, staff=staff, person_id=person_id, now=now)
     booklet = str(booklet_number or "").strip().upper()
     if not booklet:
         raise RecordError(N_("Écrivez le numéro du carnet."), "booklet_number")
@@ -155,7 +156,7 @@ def record_vouchers(
     return _save(
         db,
         staff=staff,
-        journey_id=journey_id,
+        person_id=person_id,
         kind="vouchers",
         form_key=form_key,
         now=now,
@@ -166,16 +167,16 @@ def record_vouchers(
 
 
 def record_orientation(
-    db: Session, *, staff: StaffUser, journey_id: int, place_id: str, form_key: str, now: datetime
+    db: Session, *, staff: StaffUser, person_id: int, place_id: str, form_key: str, now: datetime
 ) -> StaffRecord:
     """The person was sent to a place of digital help."""
-    visible_person(db, staff=staff, journey_id=journey_id, now=now)
+    visible_person(db, staff=staff, person_id=person_id, now=now)
     if not place_id or db.get(Place, place_id) is None:
         raise RecordError(N_("Choisissez un lieu dans la liste."), "place_id")
     return _save(
         db,
         staff=staff,
-        journey_id=journey_id,
+        person_id=person_id,
         kind="orientation",
         form_key=form_key,
         now=now,
@@ -184,10 +185,10 @@ def record_orientation(
 
 
 def record_note(
-    db: Session, *, staff: StaffUser, journey_id: int, note: str, form_key: str, now: datetime
+    db: Session, *, staff: StaffUser, person_id: int, note: str, form_key: str, now: datetime
 ) -> StaffRecord:
     """A short note. The person can read it: write it for them."""
-    visible_person(db, staff=staff, journey_id=journey_id, now=now)
+    visible_person(db, staff=staff, person_id=person_id, now=now)
     text = clean_note(note)
     if not text:
         raise RecordError(N_("Écrivez une note."), "note")
@@ -199,20 +200,20 @@ def record_note(
             length=len(text),
         )
     return _save(
-        db, staff=staff, journey_id=journey_id, kind="note", form_key=form_key, now=now, note=text
+        db, staff=staff, person_id=person_id, kind="note", form_key=form_key, now=now, note=text
     )
 
 
 def records_for(
-    db: Session, *, staff: StaffUser, journey_id: int, now: datetime
+    db: Session, *, staff: StaffUser, person_id: int, now: datetime
 ) -> list[StaffRecord]:
     """The staff member's organisation's records about a person it may see, newest first."""
-    visible_person(db, staff=staff, journey_id=journey_id, now=now)
+    visible_person(db, staff=staff, person_id=person_id, now=now)
     return list(
         db.scalars(
             select(StaffRecord)
             .where(
-                StaffRecord.journey_id == journey_id,
+                StaffRecord.person_id == person_id,
                 StaffRecord.organisation_id == staff.organisation_id,
             )
             .order_by(StaffRecord.created_at.desc(), StaffRecord.id.desc())
@@ -220,12 +221,12 @@ def records_for(
     )
 
 
-def records_about(db: Session, journey: Journey) -> list[StaffRecord]:
+def records_about(db: Session, person: Person) -> list[StaffRecord]:
     """Every record about the person, whatever the organisation, newest first."""
     return list(
         db.scalars(
             select(StaffRecord)
-            .where(StaffRecord.journey_id == journey.id)
+            .where(StaffRecord.person_id == person.id)
             .order_by(StaffRecord.created_at.desc(), StaffRecord.id.desc())
         )
     )

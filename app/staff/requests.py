@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..contact_details import normalise_email, normalise_phone
-from ..models import OPEN_REQUEST_STATUSES, ContactRequest, Journey, Organisation, StaffUser
-from . import N_, FormError, as_utc, clean_form_key, utc
+from ..models import OPEN_REQUEST_STATUSES, ContactRequest, Organisation, Person, StaffUser
+from ..times import as_utc, utc
+from . import N_, FormError, clean_form_key
 from .consent import MAX_PER_PAGE, NotVisible, grant_pending
 
 __all__ = [
@@ -135,8 +136,8 @@ def _by_form_key(db: Session, form_key: str) -> ContactRequest | None:
     return db.scalar(select(ContactRequest).where(ContactRequest.form_key == form_key))
 
 
-def _same_form(existing: ContactRequest, journey: Journey) -> ContactRequest:
-    if existing.journey_id != journey.id:
+def _same_form(existing: ContactRequest, person: Person) -> ContactRequest:
+    if existing.person_id != person.id:
         raise RequestError(N_("Ce formulaire a déjà servi. Recommencez, s'il vous plaît."))
     return existing
 
@@ -144,7 +145,7 @@ def _same_form(existing: ContactRequest, journey: Journey) -> ContactRequest:
 def create_request(
     db: Session,
     *,
-    journey: Journey,
+    person: Person,
     organisation: Organisation,
     channel: str,
     slots: Iterable[str] | str,
@@ -166,7 +167,7 @@ def create_request(
         raise RequestError(FORM_NOT_VALID) from None
     existing = _by_form_key(db, form_key)
     if existing is not None:
-        return _same_form(existing, journey)
+        return _same_form(existing, person)
     if channel not in CHANNELS:
         raise RequestError(
             N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
@@ -175,7 +176,7 @@ def create_request(
     kept_phone, kept_email = _contact_details(channel, phone, email)
     consent = grant_pending(
         db,
-        journey=journey,
+        person=person,
         organisation=organisation,
         purpose="contact",
         months=CONTACT_CONSENT_MONTHS,
@@ -183,7 +184,7 @@ def create_request(
         assisted=assisted,
     )
     request = ContactRequest(
-        journey_id=journey.id,
+        person_id=person.id,
         organisation_id=organisation.id,
         consent_id=consent.id,
         channel=channel,
@@ -203,19 +204,19 @@ def create_request(
         existing = _by_form_key(db, form_key)
         if existing is None:
             raise
-        return _same_form(existing, journey)
+        return _same_form(existing, person)
     return request
 
 
 def cancel_by_person(
-    db: Session, *, journey: Journey, request_id: int, now: datetime
+    db: Session, *, person: Person, request_id: int, now: datetime
 ) -> ContactRequest:
     """The person cancels their own open request. A request already closed (cancelled, done,
     expired: a second tap, an old page) is given back unchanged."""
     now = utc(now)
     request = db.scalar(
         select(ContactRequest).where(
-            ContactRequest.id == request_id, ContactRequest.journey_id == journey.id
+            ContactRequest.id == request_id, ContactRequest.person_id == person.id
         )
     )
     if request is None:
@@ -228,13 +229,13 @@ def cancel_by_person(
     return request
 
 
-def requests_of(db: Session, journey: Journey) -> list[ContactRequest]:
+def requests_of(db: Session, person: Person) -> list[ContactRequest]:
     """All the person's requests, newest first, with their organisation."""
     return list(
         db.scalars(
             select(ContactRequest)
             .options(joinedload(ContactRequest.organisation))
-            .where(ContactRequest.journey_id == journey.id)
+            .where(ContactRequest.person_id == person.id)
             .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())
         )
     )
@@ -319,7 +320,7 @@ def queue(
 ) -> tuple[list[ContactRequest], int]:
     """The organisation's requests: open ones (``status`` None) oldest first, or those of
     one status (closed ones newest closed first); a page of them, and how many in all.
-    Each request comes with its journey and the journey's result."""
+    Each request comes with its person and the person's result."""
     utc(now)  # the queue does not depend on the time, but the views pass it for is_flagged
     if status is not None and status not in STATUSES:
         raise RequestError(N_("Choisissez un état dans la liste."), "status")
@@ -339,7 +340,7 @@ def queue(
     requests = list(
         db.scalars(
             select(ContactRequest)
-            .options(joinedload(ContactRequest.journey).joinedload(Journey.result))
+            .options(joinedload(ContactRequest.person).joinedload(Person.result))
             .where(*where)
             .order_by(*order)
             .limit(per_page)

@@ -26,12 +26,12 @@ from ..assessment.bank import DONT_KNOW, Bank, Item
 from ..extensions import db
 from ..forms import DONT_KNOW_BUTTON, AnswerForm, EmptyForm
 from ..journeys import load_journeys
-from ..models import Journey
+from ..models import Person
 from ..pages import page_examples
 
 bp = Blueprint("assessment", __name__)
 
-SESSION_KEY = "journey"
+SESSION_KEY = "person"
 
 #: The five domains, in the words shown to people.
 DOMAIN_NAMES = {
@@ -61,52 +61,52 @@ def secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-#: A journey with its result and answers, in one query: nearly every page needs the result,
+#: A person with its result and answers, in one query: nearly every page needs the result,
 #: and the test pages the answers. Built once: SQLAlchemy then skips rebuilding it per request.
-JOURNEY = (
-    select(Journey)
-    .options(joinedload(Journey.result), joinedload(Journey.answers))
-    .where(Journey.id == bindparam("journey_id"))
+PERSON = (
+    select(Person)
+    .options(joinedload(Person.result), joinedload(Person.answers))
+    .where(Person.id == bindparam("person_id"))
 )
 
 
-def current_journey() -> Journey | None:
-    journey_id = session.get(SESSION_KEY)
-    if not isinstance(journey_id, int):
+def current_person() -> Person | None:
+    person_id = session.get(SESSION_KEY)
+    if not isinstance(person_id, int):
         return None
-    return db.session.execute(JOURNEY, {"journey_id": journey_id}).unique().scalar_one_or_none()
+    return db.session.execute(PERSON, {"person_id": person_id}).unique().scalar_one_or_none()
 
 
-def remember(journey: Journey) -> None:
-    """Keep the journey in this browser's session (the CSRF token stays valid)."""
-    session[SESSION_KEY] = journey.id
+def remember(person: Person) -> None:
+    """Keep the person in this browser's session (the CSRF token stays valid)."""
+    session[SESSION_KEY] = person.id
 
 
-def where_to_go(journey: Journey) -> str:
+def where_to_go(person: Person) -> str:
     """The page a person should be on now: the next question or the results."""
-    if journey.result is not None:
+    if person.result is not None:
         return url_for("assessment.results")
-    state = service.progress(journey, bank())
+    state = service.progress(person, bank())
     if state.finished:
         return url_for("assessment.results")
     return url_for("assessment.question", position=state.count + 1)
 
 
-def require_journey() -> Journey:
-    journey = current_journey()
-    if journey is None:
+def require_person() -> Person:
+    person = current_person()
+    if person is None:
         abort(redirect(url_for("assessment.intro")))
-    return journey
+    return person
 
 
 @bp.route("/test")
 def intro() -> str:
-    journey = current_journey()
+    person = current_person()
     return render_template(
         "assessment/intro.html",
         form=EmptyForm(),
-        resume_url=where_to_go(journey) if journey else None,
-        has_result=bool(journey and journey.result),
+        resume_url=where_to_go(person) if person else None,
+        has_result=bool(person and person.result),
     )
 
 
@@ -114,28 +114,28 @@ def intro() -> str:
 def start() -> BaseResponse:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    journey = current_journey()
-    if journey is None or journey.result is not None:
-        journey = service.start(db.session, bank(), secret(), str(get_locale()))
-        remember(journey)
-    return redirect(where_to_go(journey), code=303)
+    person = current_person()
+    if person is None or person.result is not None:
+        person = service.start(db.session, bank(), secret(), str(get_locale()))
+        remember(person)
+    return redirect(where_to_go(person), code=303)
 
 
 def question_page(
-    journey: Journey,
+    person: Person,
     position: int,
     item: Item,
     form: AnswerForm,
     state: service.Progress | None = None,
 ) -> str:
-    state = state or service.progress(journey, bank())
+    state = state or service.progress(person, bank())
     total = max(state.expected_total, position)
     back = (
         url_for("assessment.question", position=position - 1)
         if position > 1
         else url_for("assessment.intro")
     )
-    given = next((a for a in journey.answers if a.item_id == item.id), None)
+    given = next((a for a in person.answers if a.item_id == item.id), None)
     return render_template(
         "assessment/question.html",
         item=item,
@@ -150,10 +150,10 @@ def question_page(
 @bp.route("/test/question/<int:position>")
 @page_examples({"position": 1}, states=("in-test",))
 def question(position: int) -> str | BaseResponse:
-    journey = require_journey()
-    if journey.result is not None:
+    person = require_person()
+    if person.result is not None:
         return redirect(url_for("assessment.results"))
-    state = service.progress(journey, bank())
+    state = service.progress(person, bank())
     if 1 <= position <= state.count:
         answer = state.answers[position - 1]
         item = bank().get(answer.item_id)
@@ -163,45 +163,45 @@ def question(position: int) -> str | BaseResponse:
         stored = service.decode_response(item, answer.response)
         if stored != DONT_KNOW:
             form.answer_field.data = stored
-        return question_page(journey, position, item, form, state)
+        return question_page(person, position, item, form, state)
     if position == state.count + 1 and state.next_item is not None:
         item = state.next_item
-        return question_page(journey, position, item, AnswerForm(item, item_id=item.id), state)
-    return redirect(where_to_go(journey))
+        return question_page(person, position, item, AnswerForm(item, item_id=item.id), state)
+    return redirect(where_to_go(person))
 
 
 @bp.route("/test/question/<int:position>", methods=["POST"])
 def answer(position: int) -> str | BaseResponse:
-    journey = require_journey()
+    person = require_person()
     item = bank().get(str(request.form.get("item_id", "")))
-    if item is None or journey.result is not None:
-        return redirect(where_to_go(journey), code=303)
-    state = service.progress(journey, bank())
+    if item is None or person.result is not None:
+        return redirect(where_to_go(person), code=303)
+    state = service.progress(person, bank())
     shown = {a.item_id for a in state.answers} | {state.next_item.id if state.next_item else ""}
     if item.id not in shown:  # a page from another path of the test: show the right one
-        return redirect(where_to_go(journey), code=303)
+        return redirect(where_to_go(person), code=303)
     form = AnswerForm(item)
     if DONT_KNOW_BUTTON in request.form:
         response: str | list[str] = DONT_KNOW
     elif form.validate_on_submit():
         response = form.response()
     else:
-        return question_page(journey, position, item, form, state)
+        return question_page(person, position, item, form, state)
     try:
-        saved = service.record_answer(db.session, journey, bank(), item.id, response, state)
+        saved = service.record_answer(db.session, person, bank(), item.id, response, state)
     except service.NotTheCurrentQuestion:
-        return redirect(where_to_go(journey), code=303)
+        return redirect(where_to_go(person), code=303)
     except service.AnswerRejected:
         form.answer_field.errors.append(
             _("Cette réponse n'est pas possible. Choisissez parmi les réponses proposées.")
         )
-        return question_page(journey, position, item, form)
-    state = service.progress(journey, bank())
+        return question_page(person, position, item, form)
+    state = service.progress(person, bank())
     if state.offer_help:
-        service.mark_help_offered(db.session, journey)
+        service.mark_help_offered(db.session, person)
         return redirect(url_for("assessment.pause"), code=303)
     if state.finished:
-        service.finish(db.session, journey, bank())
+        service.finish(db.session, person, bank())
         return redirect(url_for("assessment.results"), code=303)
     return redirect(url_for("assessment.question", position=saved.position + 1), code=303)
 
@@ -209,37 +209,37 @@ def answer(position: int) -> str | BaseResponse:
 @bp.route("/test/pause")
 @page_examples({}, states=("in-test",))
 def pause() -> str:
-    journey = require_journey()
+    person = require_person()
     return render_template(
         "assessment/pause.html",
         form=EmptyForm(),
-        continue_url=where_to_go(journey),
-        code=return_code.grouped(service.code_of(journey, secret())),
+        continue_url=where_to_go(person),
+        code=return_code.grouped(service.code_of(person, secret())),
     )
 
 
 @bp.route("/test/fin", methods=["POST"])
 def finish_now() -> BaseResponse:
-    journey = require_journey()
+    person = require_person()
     if not EmptyForm().validate_on_submit():
         abort(400)
-    service.finish(db.session, journey, bank(), early=True)
+    service.finish(db.session, person, bank(), early=True)
     return redirect(url_for("assessment.results"), code=303)
 
 
 @bp.route("/test/plus-tard")
 @page_examples({}, states=("in-test",))
 def later() -> str:
-    journey = require_journey()
+    person = require_person()
     return render_template(
         "assessment/later.html",
-        code=return_code.grouped(service.code_of(journey, secret())),
-        continue_url=where_to_go(journey),
+        code=return_code.grouped(service.code_of(person, secret())),
+        continue_url=where_to_go(person),
     )
 
 
-def results_context(journey: Journey) -> dict[str, object]:
-    result = journey.result
+def results_context(person: Person) -> dict[str, object]:
+    result = person.result
     assert result is not None
     return {
         "result": result,
@@ -250,7 +250,7 @@ def results_context(journey: Journey) -> dict[str, object]:
         ],
         "overall": BANDS[result.overall_band],
         "can_do": result.details.get("can_do", []),
-        "code": return_code.grouped(service.code_of(journey, secret())),
+        "code": return_code.grouped(service.code_of(person, secret())),
         "journeys": list(load_journeys().values()),
     }
 
@@ -258,26 +258,26 @@ def results_context(journey: Journey) -> dict[str, object]:
 @bp.route("/resultats")
 @page_examples({}, states=("finished",))
 def results() -> str | BaseResponse:
-    journey = require_journey()
-    if journey.result is None:
-        return redirect(where_to_go(journey))
-    return render_template("assessment/results.html", **results_context(journey))
+    person = require_person()
+    if person.result is None:
+        return redirect(where_to_go(person))
+    return render_template("assessment/results.html", **results_context(person))
 
 
 @bp.route("/resultats/imprimer")
 @page_examples({}, states=("finished",))
 def results_print() -> str | BaseResponse:
-    journey = require_journey()
-    if journey.result is None:
-        return redirect(where_to_go(journey))
-    return render_template("assessment/results_print.html", **results_context(journey))
+    person = require_person()
+    if person.result is None:
+        return redirect(where_to_go(person))
+    return render_template("assessment/results_print.html", **results_context(person))
 
 
 def resume_with_code(code: str, target: str | None = None) -> Response | None:
-    """Open the journey of this code in this browser, then go to ``target`` (a local
-    path) or where the person stopped; None if no journey has this code."""
-    journey = service.find_by_code(db.session, secret(), return_code.normalise(code))
-    if journey is None:
+    """Open the person of this code in this browser, then go to ``target`` (a local
+    path) or where the person stopped; None if no person has this code."""
+    person = service.find_by_code(db.session, secret(), return_code.normalise(code))
+    if person is None:
         return None
-    remember(journey)
-    return redirect(target or where_to_go(journey), code=303)
+    remember(person)
+    return redirect(target or where_to_go(person), code=303)

@@ -12,9 +12,9 @@ from ..forms import EmptyForm
 from ..journeys import WAY_LABELS, Journey, Levels, PlannedStep, Way, load_journeys, plan
 from ..journeys import progress as step_progress
 from ..journeys.rules import order_ways
-from ..models import Journey as Person
+from ..models import Person
 from ..pages import page_examples
-from .assessment import current_journey, remember
+from .assessment import current_person, remember
 
 bp = Blueprint("journeys", __name__)
 
@@ -38,7 +38,7 @@ def journey_or_404(journey_id: str) -> Journey:
 @bp.route("/parcours")
 @page_examples({}, states=(None, "finished"))
 def index() -> str:
-    person = current_journey()
+    person = current_person()
     return render_template(
         "journeys/index.html",
         journeys=list(load_journeys().values()),
@@ -49,7 +49,7 @@ def index() -> str:
 @bp.route("/parcours/<journey_id>")
 @page_examples(*JOURNEY_EXAMPLES, states=STATES)
 def journey(journey_id: str) -> str:
-    person = current_journey()
+    person = current_person()
     levels = levels_of(person)
     journey_plan = plan(journey_or_404(journey_id), levels)
     return render_template(
@@ -67,7 +67,7 @@ def journey(journey_id: str) -> str:
     states=(None, "needs-basics"),
 )
 def step(journey_id: str, step_id: str) -> str:
-    person = current_journey()
+    person = current_person()
     journey = journey_or_404(journey_id)
     # The basics step belongs to every journey, even when it is not suggested first.
     found = journey.step(step_id)
@@ -93,7 +93,7 @@ def mark_done(journey_id: str, step_id: str) -> Response:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    person = current_journey()
+    person = current_person()
     if person is None:  # someone who did not take the test still keeps their progress
         bank = current_app.extensions["bank"]
         person = service.start(

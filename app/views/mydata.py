@@ -1,6 +1,6 @@
 """« Mes données »: everything Repère holds about a person, a copy, and erasing it.
 
-The person is the journey of this browser's session; without one, they type their code to
+The person is the person of this browser's session; without one, they type their code to
 come back (checked by app.views.assessment.resume_with_code, under the same limits as
 « J'ai un code pour revenir »). The data itself comes from app/mydata.py.
 """
@@ -25,21 +25,21 @@ from .. import mydata
 from ..extensions import db
 from ..forms import EmptyForm, ReturnCodeForm
 from ..journeys import load_journeys
-from ..models import Journey
-from ..models import utcnow as now
+from ..models import Person
 from ..pages import not_a_page, page_examples
-from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_journey
+from ..times import utcnow as now
+from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_person
 
 bp = Blueprint("mydata", __name__)
 
 
-def everything(person: Journey) -> dict[str, object]:
+def everything(person: Person) -> dict[str, object]:
     return mydata.collect(
         db.session, person, current_app.extensions["bank"], load_journeys(), now()
     )
 
 
-def page_context(person: Journey) -> dict[str, object]:
+def page_context(person: Person) -> dict[str, object]:
     return {
         "data": everything(person),
         "form": EmptyForm(),
@@ -52,7 +52,7 @@ def page_context(person: Journey) -> dict[str, object]:
 @bp.route("/mes-donnees")
 @page_examples({}, states=(None, "shared"))
 def my_data() -> str:
-    person = current_journey()
+    person = current_person()
     if person is not None:
         return render_template("mydata/my_data.html", **page_context(person))
     # The code is checked by the one form that checks codes (/revenir), under its limits.
@@ -62,7 +62,7 @@ def my_data() -> str:
 @bp.route("/mes-donnees.json")
 @not_a_page
 def download() -> BaseResponse:
-    person = current_journey()
+    person = current_person()
     if person is None:
         return redirect(url_for("mydata.my_data"))
     body = json.dumps(mydata.as_json(everything(person)), ensure_ascii=False, indent=2)
@@ -75,7 +75,7 @@ def download() -> BaseResponse:
 @bp.route("/mes-donnees/imprimer")
 @page_examples({}, states=("shared",))
 def print_page() -> str | BaseResponse:
-    person = current_journey()
+    person = current_person()
     if person is None:
         return redirect(url_for("mydata.my_data"))
     return render_template("mydata/print.html", **page_context(person))
@@ -84,7 +84,7 @@ def print_page() -> str | BaseResponse:
 @bp.route("/mes-donnees/supprimer", methods=["GET", "POST"])
 @page_examples({}, states=("shared",))
 def delete() -> str | BaseResponse:
-    person = current_journey()
+    person = current_person()
     if person is None:
         return redirect(url_for("mydata.my_data"))
     form = EmptyForm()

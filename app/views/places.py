@@ -14,7 +14,6 @@ from .. import contact_details
 from ..extensions import db
 from ..models import Place
 from ..pages import page_examples
-from . import visit
 from ..places import hours
 from ..places.schema import (
     FEE_FREE,
@@ -32,6 +31,7 @@ from ..places.schema import (
     Mode,
 )
 from ..places.search import Area, Problem, SearchFilters, WhereKind, search_places
+from . import visit
 
 bp = Blueprint("places", __name__)
 

@@ -18,10 +18,10 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import Organisation
-from ..models import utcnow as now
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
-from .assessment import current_journey, remember
+from ..times import utcnow as now
+from .assessment import current_person, remember
 
 bp = Blueprint("sharing", __name__)
 
@@ -45,7 +45,7 @@ def nearby(postcode: str) -> list[Organisation]:
 @bp.route("/partager", methods=["GET", "POST"])
 @page_examples({}, {"cp": "93200"}, states=("finished",))
 def share() -> str | Response:
-    person = current_journey()
+    person = current_person()
     if person is None or person.result is None:
         return redirect(url_for("assessment.intro"))
     errors: dict[str, str] = {}
@@ -63,7 +63,7 @@ def share() -> str | Response:
         if not errors:
             consent.grant(
                 db.session,
-                journey=person,
+                person=person,
                 organisation=organisation,
                 purpose="share-results",
                 months=months,
@@ -95,7 +95,7 @@ def contact() -> str | Response:
                 "Choisissez un organisme, ou écrivez le code qu'on vous a donné."
             )
         else:
-            person = current_journey()
+            person = current_person()
             if person is None:
                 bank = current_app.extensions["bank"]
                 person = service.start(
@@ -105,7 +105,7 @@ def contact() -> str | Response:
             try:
                 requests.create_request(
                     db.session,
-                    journey=person,
+                    person=person,
                     organisation=organisation,
                     channel=values.get("channel", ""),
                     slots=[s for s in values.getlist("slots") if s in requests.SLOTS],
@@ -136,7 +136,7 @@ def contact() -> str | Response:
 @bp.route("/mon-espace")
 @page_examples({}, states=(None, "shared"))
 def my_space() -> str:
-    person = current_journey()
+    person = current_person()
     return render_template(
         "sharing/my_space.html",
         form=EmptyForm(),
@@ -148,11 +148,11 @@ def my_space() -> str:
 
 @bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
 def withdraw(consent_id: int) -> Response:
-    person = current_journey()
+    person = current_person()
     if person is None or not EmptyForm().validate_on_submit():
         abort(404)
     try:
-        consent.withdraw(db.session, journey=person, consent_id=consent_id, now=now())
+        consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
     except consent.NotVisible:
         abort(404)
     return redirect(url_for("sharing.my_space"), code=303)
@@ -160,11 +160,11 @@ def withdraw(consent_id: int) -> Response:
 
 @bp.route("/mon-espace/demandes/<int:request_id>/annuler", methods=["POST"])
 def cancel_request(request_id: int) -> Response:
-    person = current_journey()
+    person = current_person()
     if person is None or not EmptyForm().validate_on_submit():
         abort(404)
     try:
-        requests.cancel_by_person(db.session, journey=person, request_id=request_id, now=now())
+        requests.cancel_by_person(db.session, person=person, request_id=request_id, now=now())
     except consent.NotVisible:
         abort(404)
     return redirect(url_for("sharing.my_space"), code=303)

@@ -34,9 +34,9 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..http import form_id
 from ..models import ContactRequest, Organisation, Place, StaffUser
-from ..models import utcnow as now
 from ..pages import FromState, not_a_page, page_examples
 from ..staff import access, accounts, consent, figures, records, requests
+from ..times import utcnow as now
 from .assessment import BANDS, DOMAIN_NAMES, remember
 
 bp = Blueprint("staff", __name__, url_prefix="/pro")
@@ -102,9 +102,9 @@ def admin_only(view: View) -> View:
     return staff_only(wrapper)  # type: ignore[arg-type]
 
 
-def person_or_404(journey_id: int) -> Any:
+def person_or_404(person_id: int) -> Any:
     try:
-        return consent.visible_person(db.session, staff=g.staff, journey_id=journey_id, now=now())
+        return consent.visible_person(db.session, staff=g.staff, person_id=person_id, now=now())
     except consent.NotVisible:
         abort(404)
 
@@ -174,12 +174,12 @@ def people() -> str:
     return render_template("staff/people.html", people=found, total=total, page=page)
 
 
-@bp.route("/personnes/<int:journey_id>")
-@page_examples({"journey_id": FromState("person")}, states=("mediator",))
+@bp.route("/personnes/<int:person_id>")
+@page_examples({"person_id": FromState("person")}, states=("mediator",))
 @staff_only
-def person(journey_id: int) -> str:
-    person = person_or_404(journey_id)
-    access.record_access(db.session, staff=g.staff, journey_id=journey_id, what="person", now=now())
+def person(person_id: int) -> str:
+    person = person_or_404(person_id)
+    access.record_access(db.session, staff=g.staff, person_id=person_id, what="person", now=now())
     result = person.result
     return render_template(
         "staff/person.html",
@@ -196,7 +196,7 @@ def person(journey_id: int) -> str:
             for c in consent.active_consents(db.session, person, now())
             if c.organisation_id == g.staff.organisation_id
         ],
-        records=records.records_for(db.session, staff=g.staff, journey_id=journey_id, now=now()),
+        records=records.records_for(db.session, staff=g.staff, person_id=person_id, now=now()),
         form=EmptyForm(),
         form_key=form_key(),
         places=_nearby_places(g.staff.organisation),
@@ -213,25 +213,25 @@ def _nearby_places(organisation: Organisation | None) -> list[Place]:
     return [hit.place for hit in found.places]
 
 
-def _record(journey_id: int, write: Callable[[], object]) -> str | BaseResponse:
-    person_or_404(journey_id)
+def _record(person_id: int, write: Callable[[], object]) -> str | BaseResponse:
+    person_or_404(person_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         write()
     except records.RecordError as error:
-        return _person_with_error(journey_id, _(error.message, **error.params))
-    return redirect(url_for("staff.person", journey_id=journey_id) + "#actions", code=303)
+        return _person_with_error(person_id, _(error.message, **error.params))
+    return redirect(url_for("staff.person", person_id=person_id) + "#actions", code=303)
 
 
-def _person_with_error(journey_id: int, message: str) -> str:
+def _person_with_error(person_id: int, message: str) -> str:
     g.record_error = message
-    return person(journey_id)
+    return person(person_id)
 
 
-@bp.route("/personnes/<int:journey_id>/cheques", methods=["POST"])
+@bp.route("/personnes/<int:person_id>/cheques", methods=["POST"])
 @staff_only
-def record_vouchers(journey_id: int) -> str | BaseResponse:
+def record_vouchers(person_id: int) -> str | BaseResponse:
     from datetime import date
 
     def write() -> object:
@@ -245,7 +245,7 @@ def record_vouchers(journey_id: int) -> str | BaseResponse:
         return records.record_vouchers(
             db.session,
             staff=g.staff,
-            journey_id=journey_id,
+            person_id=person_id,
             booklet_number=request.form.get("booklet", "")[:40],
             count=count,
             expires_on=expires_on,
@@ -253,18 +253,18 @@ def record_vouchers(journey_id: int) -> str | BaseResponse:
             now=now(),
         )
 
-    return _record(journey_id, write)
+    return _record(person_id, write)
 
 
-@bp.route("/personnes/<int:journey_id>/orientation", methods=["POST"])
+@bp.route("/personnes/<int:person_id>/orientation", methods=["POST"])
 @staff_only
-def record_orientation(journey_id: int) -> str | BaseResponse:
+def record_orientation(person_id: int) -> str | BaseResponse:
     return _record(
-        journey_id,
+        person_id,
         lambda: records.record_orientation(
             db.session,
             staff=g.staff,
-            journey_id=journey_id,
+            person_id=person_id,
             place_id=request.form.get("place_id", "")[:128],
             form_key=request.form.get("form_key", "")[:64],
             now=now(),
@@ -272,15 +272,15 @@ def record_orientation(journey_id: int) -> str | BaseResponse:
     )
 
 
-@bp.route("/personnes/<int:journey_id>/note", methods=["POST"])
+@bp.route("/personnes/<int:person_id>/note", methods=["POST"])
 @staff_only
-def record_note(journey_id: int) -> str | BaseResponse:
+def record_note(person_id: int) -> str | BaseResponse:
     return _record(
-        journey_id,
+        person_id,
         lambda: records.record_note(
             db.session,
             staff=g.staff,
-            journey_id=journey_id,
+            person_id=person_id,
             note=request.form.get("note", "")[: records.MAX_NOTE_LENGTH + 1],
             form_key=request.form.get("form_key", "")[:64],
             now=now(),
@@ -313,7 +313,7 @@ def queue() -> str:
 def contact_request(request_id: int) -> str:
     found = _request_or_404(request_id)
     access.record_access(
-        db.session, staff=g.staff, journey_id=found.journey_id, what="request", now=now()
+        db.session, staff=g.staff, person_id=found.person_id, what="request", now=now()
     )
     return render_template(
         "staff/request.html",
@@ -327,7 +327,7 @@ def _request_or_404(request_id: int) -> Any:
     found = db.session.get(ContactRequest, request_id)
     if found is None or found.organisation_id != g.staff.organisation_id:
         abort(404)
-    person_or_404(found.journey_id)  # only while the person's consent lasts
+    person_or_404(found.person_id)  # only while the person's consent lasts
     return found
 
 
@@ -384,7 +384,7 @@ def assisted_begin() -> str | BaseResponse:
     db.session.commit()
     consent.grant(
         db.session,
-        journey=person,
+        person=person,
         organisation=organisation,
         purpose="share-results",
         months=months,
@@ -395,11 +395,11 @@ def assisted_begin() -> str | BaseResponse:
     return redirect(url_for("assessment.question", position=1), code=303)
 
 
-@bp.route("/personnes/<int:journey_id>/fiche")
-@page_examples({"journey_id": FromState("person")}, states=("mediator",))
+@bp.route("/personnes/<int:person_id>/fiche")
+@page_examples({"person_id": FromState("person")}, states=("mediator",))
 @staff_only
-def slip(journey_id: int) -> str:
-    person = person_or_404(journey_id)
+def slip(person_id: int) -> str:
+    person = person_or_404(person_id)
     code = return_code.grouped(service.code_of(person, current_app.config["SECRET_KEY"]))
     return render_template("staff/slip.html", person=person, code=code)
 

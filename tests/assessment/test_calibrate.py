@@ -633,7 +633,7 @@ def test_bad_settings_are_refused(truth: Truth) -> None:
 
 def test_responses_from_rows() -> None:
     rows = [
-        SimpleNamespace(journey_id=7, item_id="item-00", correct=True, response="2"),
+        SimpleNamespace(person_id=7, item_id="item-00", correct=True, response="2"),
         (8, "item-01", None),
         (8, "item-00", np.bool_(False)),
     ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from app.models import Base, Journey, Organisation, Place, Result, StaffUser
+from app.models import Base, Organisation, Person, Place, Result, StaffUser
 
 from ..databases import throwaway_postgres as postgres_database  # noqa: F401 (for the tests)
 
@@ -31,17 +31,17 @@ def add_journey(
     assisted: bool = False,
     band: int | None = None,
     domain_bands: dict[str, int] | None = None,
-) -> Journey:
-    """A journey; with ``band``, a result of that overall band (and these domain bands)."""
+) -> Person:
+    """A person; with ``band``, a result of that overall band (and these domain bands)."""
     n = next(_numbers)
-    journey = Journey(
+    person = Person(
         seed=n,
         code_salt=f"salt{n}",
         code_lookup=f"lookup{n}",
         bank_version="test",
         assisted=assisted,
     )
-    db.add(journey)
+    db.add(person)
     db.flush()
     if band is not None:
         domains = {
@@ -50,7 +50,7 @@ def add_journey(
         }
         db.add(
             Result(
-                journey_id=journey.id,
+                person_id=person.id,
                 overall_theta=float(band) - 1.5,
                 overall_band=band,
                 needs_basics=band == 0,
@@ -60,7 +60,7 @@ def add_journey(
             )
         )
     db.commit()
-    return journey
+    return person
 
 
 def add_organisation(

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.models import AccessRecord
-from app.staff import access, as_utc
+from app.staff import access
 from app.staff.access import accesses_to, record_access
+from app.times import as_utc
 
 from . import NOW, add_journey, add_organisation, add_staff, new_session, postgres_database
 
@@ -27,17 +28,17 @@ def db() -> Iterator[Session]:
 def test_each_opening_is_written_with_the_names_of_the_time(db: Session) -> None:
     org = add_organisation(db, "France Services Bondy")
     staff = add_staff(db, org, name="Awa Diallo")
-    journey, other = add_journey(db), add_journey(db)
-    record_access(db, staff=staff, journey_id=journey.id, what="person", now=NOW)
+    person, other = add_journey(db), add_journey(db)
+    record_access(db, staff=staff, person_id=person.id, what="person", now=NOW)
     record_access(
-        db, staff=staff, journey_id=journey.id, what="records", now=NOW + timedelta(minutes=1)
+        db, staff=staff, person_id=person.id, what="records", now=NOW + timedelta(minutes=1)
     )
-    record_access(db, staff=staff, journey_id=other.id, what="request", now=NOW)
+    record_access(db, staff=staff, person_id=other.id, what="request", now=NOW)
 
     staff.name, org.name = "Awa D.", "Maison France Services"  # renamed later
     db.commit()
 
-    lines = accesses_to(db, journey.id)
+    lines = accesses_to(db, person.id)
     assert [(a.what, a.staff_name, a.organisation_name) for a in lines] == [
         ("records", "Awa Diallo", "France Services Bondy"),
         ("person", "Awa Diallo", "France Services Bondy"),
@@ -45,19 +46,19 @@ def test_each_opening_is_written_with_the_names_of_the_time(db: Session) -> None
     assert lines[0].staff_id == staff.id and lines[0].organisation_id == org.id
     assert as_utc(lines[1].at) == NOW
     assert [a.what for a in accesses_to(db, other.id)] == ["request"]
-    assert accesses_to(db, journey.id + 100) == []
+    assert accesses_to(db, person.id + 100) == []
 
 
 def test_only_known_openings_by_staff_of_an_organisation(db: Session) -> None:
     staff = add_staff(db, add_organisation(db))
-    journey = add_journey(db)
+    person = add_journey(db)
     with pytest.raises(ValueError):
-        record_access(db, staff=staff, journey_id=journey.id, what="everything", now=NOW)
+        record_access(db, staff=staff, person_id=person.id, what="everything", now=NOW)
     with pytest.raises(ValueError):
         record_access(
             db,
             staff=add_staff(db, None, role="admin"),
-            journey_id=journey.id,
+            person_id=person.id,
             what="person",
             now=NOW,
         )
@@ -82,8 +83,8 @@ def test_postgresql_refuses_to_change_or_delete_the_journal(postgres_url: str) -
     try:
         with Session(engine, expire_on_commit=False) as db:
             staff = add_staff(db, add_organisation(db, "France Travail Bondy"), name="Awa")
-            journey = add_journey(db)
-            record_access(db, staff=staff, journey_id=journey.id, what="person", now=NOW)
+            person = add_journey(db)
+            record_access(db, staff=staff, person_id=person.id, what="person", now=NOW)
 
         for statement in (
             "UPDATE access_record SET staff_name = 'someone else'",
@@ -100,7 +101,7 @@ def test_postgresql_refuses_to_change_or_delete_the_journal(postgres_url: str) -
                 db.commit()
 
         with Session(engine) as db:
-            (line,) = accesses_to(db, journey.id)
+            (line,) = accesses_to(db, person.id)
             assert (line.staff_name, line.what) == ("Awa", "person")
     finally:
         engine.dispose()

@@ -48,10 +48,10 @@ def build(db: Session) -> Organisation:
     outsider = add_staff(db, other, name="Marc Martin")
 
     def share(
-        journey: Any, organisation: Organisation, when: datetime, purpose: str = "share-results"
+        person: Any, organisation: Organisation, when: datetime, purpose: str = "share-results"
     ) -> Any:
         return grant(
-            db, journey=journey, organisation=organisation, purpose=purpose, months=6, now=when
+            db, person=person, organisation=organisation, purpose=purpose, months=6, now=when
         )
 
     # November: A alone (band 0, weakest information), B assisted (band 2, weakest protection,
@@ -85,7 +85,7 @@ def build(db: Session) -> Organisation:
         record_vouchers(
             db,
             staff=staff,
-            journey_id=(a if when.month == 11 else c).id,
+            person_id=(a if when.month == 11 else c).id,
             booklet_number=BOOKLET,
             count=count,
             expires_on=date(2027, 12, 31),
@@ -96,15 +96,15 @@ def build(db: Session) -> Organisation:
     record_vouchers(
         db,
         staff=outsider,
-        journey_id=a.id,
+        person_id=a.id,
         booklet_number="X1",
         count=7,
         expires_on=date(2027, 12, 31),
         form_key="v-other",
         now=at(11, 7),
     )
-    record_note(db, staff=staff, journey_id=a.id, note="Une note", form_key="n", now=at(11, 8))
-    withdraw(db, journey=c, consent_id=consent_c.id, now=at(10, 20))
+    record_note(db, staff=staff, person_id=a.id, note="Une note", form_key="n", now=at(11, 8))
+    withdraw(db, person=c, consent_id=consent_c.id, now=at(10, 20))
 
     # Requests (people without a result): received 30 Oct, answered 1 Nov (48 h); received
     # 2 Nov, answered after 2 h; received 3 Nov, answered after 24 h; received 15 Nov, waiting;
@@ -112,7 +112,7 @@ def build(db: Session) -> Organisation:
     def request(organisation: Organisation, created: datetime, answered: datetime | None) -> None:
         made = create_request(
             db,
-            journey=add_journey(db),
+            person=add_journey(db),
             organisation=organisation,
             channel="phone",
             slots=["mon-am"],

@@ -11,8 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.contact_details import normalise_phone
-from app.models import Consent, ContactRequest, Journey, Organisation
-from app.staff import add_months, as_utc
+from app.models import Consent, ContactRequest, Organisation, Person
 from app.staff.consent import NotVisible, visible_person
 from app.staff.requests import (
     SLOTS,
@@ -25,6 +24,7 @@ from app.staff.requests import (
     requests_of,
     set_status,
 )
+from app.times import add_months, as_utc
 
 from . import NOW, add_journey, add_organisation, add_staff, new_session
 
@@ -43,14 +43,14 @@ def org(db: Session) -> Organisation:
 
 
 @pytest.fixture()
-def journey(db: Session) -> Journey:
+def person(db: Session) -> Person:
     return add_journey(db, band=0)
 
 
 _keys = iter(range(10**6))
 
 
-def make(db: Session, journey: Journey, org: Organisation, **values: Any) -> ContactRequest:
+def make(db: Session, person: Person, org: Organisation, **values: Any) -> ContactRequest:
     arguments: dict[str, Any] = {
         "channel": "phone",
         "slots": ["tue-pm", "mon-am"],
@@ -61,7 +61,7 @@ def make(db: Session, journey: Journey, org: Organisation, **values: Any) -> Con
         "now": NOW,
         **values,
     }
-    return create_request(db, journey=journey, organisation=org, **arguments)
+    return create_request(db, person=person, organisation=org, **arguments)
 
 
 def count(db: Session, model: type) -> int:
@@ -73,9 +73,9 @@ def count(db: Session, model: type) -> int:
 
 
 def test_a_phone_request_keeps_the_phone_only_and_grants_a_contact_consent(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org)
+    request = make(db, person, org)
     assert request.status == "new"
     assert request.phone == "+33612345678"
     assert request.email is None
@@ -84,11 +84,11 @@ def test_a_phone_request_keeps_the_phone_only_and_grants_a_contact_consent(
     assert request.created_at == NOW and request.answered_at is None
     consent = db.get(Consent, request.consent_id)
     assert consent is not None
-    assert (consent.journey_id, consent.organisation_id) == (journey.id, org.id)
+    assert (consent.person_id, consent.organisation_id) == (person.id, org.id)
     assert consent.purpose == "contact"
     assert as_utc(consent.expires_at) == add_months(NOW, 1)
     staff = add_staff(db, org, role="counsellor")
-    assert visible_person(db, staff=staff, journey_id=journey.id, now=NOW).id == journey.id
+    assert visible_person(db, staff=staff, person_id=person.id, now=NOW).id == person.id
 
 
 @pytest.mark.parametrize(
@@ -133,14 +133,14 @@ def test_other_numbers_are_refused(typed: str) -> None:
 )
 def test_a_request_must_say_what_to_fix(
     db: Session,
-    journey: Journey,
+    person: Person,
     org: Organisation,
     values: dict[str, Any],
     field: str,
     message: str | None,
 ) -> None:
     with pytest.raises(RequestError) as error:
-        make(db, journey, org, **values)
+        make(db, person, org, **values)
     assert error.value.field == field
     if message is not None:
         assert str(error.value) == message
@@ -158,36 +158,36 @@ def test_a_request_must_say_what_to_fix(
 )
 def test_a_video_call_keeps_what_was_given(
     db: Session,
-    journey: Journey,
+    person: Person,
     org: Organisation,
     phone: str,
     email: str | None,
     kept: tuple[str | None, str | None],
 ) -> None:
-    request = make(db, journey, org, channel="video", phone=phone, email=email)
+    request = make(db, person, org, channel="video", phone=phone, email=email)
     assert (request.phone, request.email) == kept
 
 
 def test_a_meeting_in_person_keeps_no_contact_detail(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org, channel="in-person", phone="not even a number")
+    request = make(db, person, org, channel="in-person", phone="not even a number")
     assert (request.phone, request.email) == (None, None)
 
 
 def test_slots_may_come_joined_and_come_out_in_week_order(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org, slots="sat-pm|mon-pm|mon-pm|wed-am")
+    request = make(db, person, org, slots="sat-pm|mon-pm|mon-pm|wed-am")
     assert request.slots == "mon-pm|wed-am|sat-pm"
     assert len(SLOTS) == 12
 
 
 def test_the_same_form_posted_twice_makes_one_request(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    first = make(db, journey, org, form_key="form-a")
-    again = make(db, journey, org, form_key="form-a", channel="video", now=NOW + DAY)
+    first = make(db, person, org, form_key="form-a")
+    again = make(db, person, org, form_key="form-a", channel="video", now=NOW + DAY)
     assert again.id == first.id
     assert again.channel == "phone"
     assert count(db, ContactRequest) == 1 and count(db, Consent) == 1
@@ -197,10 +197,10 @@ def test_the_same_form_posted_twice_makes_one_request(
 
 
 def test_two_requests_to_the_same_organisation_share_one_consent(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    first = make(db, journey, org)
-    second = make(db, journey, org, now=NOW + 5 * DAY)
+    first = make(db, person, org)
+    second = make(db, person, org, now=NOW + 5 * DAY)
     assert first.id != second.id and first.consent_id == second.consent_id
     consent = db.get(Consent, first.consent_id)
     assert consent is not None and as_utc(consent.expires_at) == add_months(NOW + 5 * DAY, 1)
@@ -210,9 +210,9 @@ def test_two_requests_to_the_same_organisation_share_one_consent(
 # Answering a request
 
 
-def test_staff_move_a_request_on(db: Session, journey: Journey, org: Organisation) -> None:
+def test_staff_move_a_request_on(db: Session, person: Person, org: Organisation) -> None:
     staff = add_staff(db, org, role="counsellor")
-    request = make(db, journey, org)
+    request = make(db, person, org)
     moved = set_status(db, staff=staff, request_id=request.id, status="in-progress", now=NOW + DAY)
     assert moved.status == "in-progress"
     assert moved.answered_at == NOW + DAY and moved.closed_at is None
@@ -232,32 +232,30 @@ def test_staff_move_a_request_on(db: Session, journey: Journey, org: Organisatio
 
 
 def test_a_new_request_may_be_done_at_once_or_cancelled_by_staff(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
     staff = add_staff(db, org, role="counsellor")
     done = set_status(
-        db, staff=staff, request_id=make(db, journey, org).id, status="done", now=NOW + DAY
+        db, staff=staff, request_id=make(db, person, org).id, status="done", now=NOW + DAY
     )
     assert (done.status, done.answered_at, done.closed_at) == ("done", NOW + DAY, NOW + DAY)
     cancelled = set_status(
-        db, staff=staff, request_id=make(db, journey, org).id, status="cancelled", now=NOW + DAY
+        db, staff=staff, request_id=make(db, person, org).id, status="cancelled", now=NOW + DAY
     )
     assert cancelled.status == "cancelled" and cancelled.closed_at == NOW + DAY
-    fresh = make(db, journey, org)
+    fresh = make(db, person, org)
     assert (
         set_status(db, staff=staff, request_id=fresh.id, status="new", now=NOW).answered_at is None
     )
     for status in ("expired", "unknown"):
         with pytest.raises(RequestError):
-            set_status(
-                db, staff=staff, request_id=make(db, journey, org).id, status=status, now=NOW
-            )
+            set_status(db, staff=staff, request_id=make(db, person, org).id, status=status, now=NOW)
 
 
 def test_staff_of_another_organisation_cannot_touch_a_request(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org)
+    request = make(db, person, org)
     other = add_staff(db, add_organisation(db, "Autre"), role="counsellor")
     with pytest.raises(NotVisible):
         set_status(db, staff=other, request_id=request.id, status="done", now=NOW)
@@ -276,26 +274,26 @@ def test_staff_of_another_organisation_cannot_touch_a_request(
 
 
 def test_the_person_cancels_their_own_open_request(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org)
+    request = make(db, person, org)
     with pytest.raises(NotVisible):
-        cancel_by_person(db, journey=add_journey(db), request_id=request.id, now=NOW)
-    cancelled = cancel_by_person(db, journey=journey, request_id=request.id, now=NOW + DAY)
+        cancel_by_person(db, person=add_journey(db), request_id=request.id, now=NOW)
+    cancelled = cancel_by_person(db, person=person, request_id=request.id, now=NOW + DAY)
     assert cancelled.status == "cancelled"
     assert cancelled.closed_at == NOW + DAY and cancelled.answered_at is None
-    again = cancel_by_person(db, journey=journey, request_id=request.id, now=NOW + 2 * DAY)
+    again = cancel_by_person(db, person=person, request_id=request.id, now=NOW + 2 * DAY)
     assert again.closed_at == NOW + DAY
-    done = make(db, journey, org)
+    done = make(db, person, org)
     set_status(db, staff=add_staff(db, org), request_id=done.id, status="done", now=NOW)
-    unchanged = cancel_by_person(db, journey=journey, request_id=done.id, now=NOW + DAY)
+    unchanged = cancel_by_person(db, person=person, request_id=done.id, now=NOW + DAY)
     assert unchanged.status == "done" and as_utc(unchanged.closed_at) == NOW  # type: ignore[arg-type]
 
 
 def test_a_request_is_flagged_after_ten_days_without_an_answer(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    request = make(db, journey, org)
+    request = make(db, person, org)
     assert not is_flagged(request, NOW + 10 * DAY)
     assert is_flagged(request, NOW + 10 * DAY + timedelta(seconds=1))
     db.expire_all()  # also when read back from the database
@@ -308,8 +306,8 @@ def test_a_request_is_flagged_after_ten_days_without_an_answer(
         now=NOW + 11 * DAY,
     )
     assert not is_flagged(request, NOW + 12 * DAY)
-    cancelled = make(db, journey, org)
-    cancel_by_person(db, journey=journey, request_id=cancelled.id, now=NOW)
+    cancelled = make(db, person, org)
+    cancel_by_person(db, person=person, request_id=cancelled.id, now=NOW)
     assert not is_flagged(cancelled, NOW + 12 * DAY)
 
 
@@ -318,14 +316,14 @@ def test_a_request_is_flagged_after_ten_days_without_an_answer(
 
 
 def test_open_requests_expire_after_thirty_days(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    waiting = make(db, journey, org)
-    started = make(db, journey, org)
+    waiting = make(db, person, org)
+    started = make(db, person, org)
     set_status(
         db, staff=add_staff(db, org), request_id=started.id, status="in-progress", now=NOW + DAY
     )
-    young = make(db, journey, org, now=NOW + DAY)
+    young = make(db, person, org, now=NOW + DAY)
     assert expire_and_erase(db, now=NOW + 30 * DAY) == (0, 0)
     later = NOW + 30 * DAY + timedelta(seconds=1)
     assert expire_and_erase(db, now=later) == (2, 0)
@@ -338,14 +336,14 @@ def test_open_requests_expire_after_thirty_days(
 
 
 def test_contact_details_are_erased_thirty_days_after_closing(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
     staff = add_staff(db, org)
-    done = make(db, journey, org, channel="video", email="awa@example.fr")
+    done = make(db, person, org, channel="video", email="awa@example.fr")
     set_status(db, staff=staff, request_id=done.id, status="done", now=NOW + DAY)
-    cancelled = make(db, journey, org)
-    cancel_by_person(db, journey=journey, request_id=cancelled.id, now=NOW + 2 * DAY)
-    open_one = make(db, journey, org, now=NOW + 20 * DAY)
+    cancelled = make(db, person, org)
+    cancel_by_person(db, person=person, request_id=cancelled.id, now=NOW + 2 * DAY)
+    open_one = make(db, person, org, now=NOW + 20 * DAY)
 
     assert expire_and_erase(db, now=NOW + 31 * DAY) == (0, 0)
     assert expire_and_erase(db, now=NOW + 31 * DAY + timedelta(seconds=1)) == (0, 1)
@@ -365,11 +363,11 @@ def test_contact_details_are_erased_thirty_days_after_closing(
 
 
 def test_the_queue_shows_open_requests_oldest_first(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
     staff = add_staff(db, org, role="counsellor")
-    requests = [make(db, journey, org, now=NOW + i * DAY) for i in range(5)]
-    make(db, journey, add_organisation(db, "Autre"))  # another organisation's
+    requests = [make(db, person, org, now=NOW + i * DAY) for i in range(5)]
+    make(db, person, add_organisation(db, "Autre"))  # another organisation's
     set_status(db, staff=staff, request_id=requests[1].id, status="in-progress", now=NOW + 6 * DAY)
     set_status(db, staff=staff, request_id=requests[2].id, status="done", now=NOW + 7 * DAY)
     set_status(db, staff=staff, request_id=requests[0].id, status="done", now=NOW + 8 * DAY)
@@ -404,7 +402,7 @@ def test_the_queue_loads_people_and_results_without_a_query_each(
     event.listen(engine, "before_cursor_execute", listener)
     try:
         listed, total = queue(db, staff=staff, status=None, now=NOW)
-        bands = [r.journey.result.overall_band for r in listed if r.journey.result]
+        bands = [r.person.result.overall_band for r in listed if r.person.result]
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert bands == [0, 1, 2, 3] and total == 4
@@ -412,11 +410,11 @@ def test_the_queue_loads_people_and_results_without_a_query_each(
 
 
 def test_the_person_sees_their_requests_newest_first(
-    db: Session, journey: Journey, org: Organisation
+    db: Session, person: Person, org: Organisation
 ) -> None:
-    old = make(db, journey, org, now=NOW - DAY)
-    new = make(db, journey, org)
+    old = make(db, person, org, now=NOW - DAY)
+    new = make(db, person, org)
     make(db, add_journey(db), org)
-    listed = requests_of(db, journey)
+    listed = requests_of(db, person)
     assert [r.id for r in listed] == [new.id, old.id]
     assert listed[0].organisation.name == "France Travail Bondy"
