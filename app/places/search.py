@@ -305,6 +305,7 @@ def _locate(db: Session, known: Communes, query: str) -> tuple[Where, _Areas]:
     found = known.named(name)
     if not found:
         found = known.starting_with(name)
+    homonyms = found
     if hint is not None:
         found = [c for c in found if c.departement == hint] or found
     if not found:
@@ -319,7 +320,8 @@ def _locate(db: Session, known: Communes, query: str) -> tuple[Where, _Areas]:
         )
     commune = found[0]
     where = _where_commune(db, known, WhereKind.COMMUNE, text, commune, None)
-    where = _replace(where, alternatives=tuple(_choice(c) for c in found[1:6]))
+    others = [c for c in homonyms if c.code != commune.code][:5]
+    where = _replace(where, alternatives=tuple(_choice(c) for c in others))
     return where, _areas_of(known, [commune])
 
 

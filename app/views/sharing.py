@@ -21,6 +21,7 @@ from ..models import Organisation
 from ..pages import page_examples
 from ..staff import accounts, consent, requests
 from ..times import utcnow as now
+from . import visit
 from .assessment import current_person, remember
 
 bp = Blueprint("sharing", __name__)
@@ -33,6 +34,15 @@ def chosen_organisation() -> Organisation | None:
         return accounts.find_organisation_by_code(db.session, code[:20])
     organisation_id = form_id(request.values.get("organisation"))
     return db.session.get(Organisation, organisation_id) if organisation_id else None
+
+
+def postcode_asked() -> str:
+    """The postcode typed on this page, else the one remembered for the visit."""
+    typed = request.values.get("cp")
+    if typed is None:
+        return visit.postcode_typed()
+    visit.remember_postcode(typed)
+    return typed.strip()[:5]
 
 
 def nearby(postcode: str) -> list[Organisation]:
@@ -70,12 +80,13 @@ def share() -> str | Response:
                 now=now(),
             )
             return redirect(url_for("sharing.my_space"), code=303)
+    postcode = postcode_asked()
     return render_template(
         "sharing/share.html",
         form=EmptyForm(),
         errors=errors,
-        postcode=request.values.get("cp", ""),
-        organisations=nearby(request.values.get("cp", "")),
+        postcode=postcode,
+        organisations=nearby(postcode),
         durations=consent.DURATIONS_MONTHS,
         version=consent.CONSENT_TEXT_VERSION,
     )
@@ -119,14 +130,15 @@ def contact() -> str | Response:
                 errors[error.field or "channel"] = _(error.message, **error.params)
             else:
                 return redirect(url_for("sharing.my_space"), code=303)
+    postcode = postcode_asked()
     return render_template(
         "sharing/contact.html",
         form=EmptyForm(),
         errors=errors,
         values=values,
         form_key=values.get("form_key") or secrets.token_urlsafe(24),
-        postcode=values.get("cp", ""),
-        organisations=nearby(values.get("cp", "")),
+        postcode=postcode,
+        organisations=nearby(postcode),
         channels=requests.CHANNELS,
         days=requests.DAYS,
         halves=requests.HALVES,
