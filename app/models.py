@@ -216,7 +216,9 @@ class Place(Base):
     presentation: Mapped[str | None] = mapped_column(Text)
     presentation_detail: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
-    date_maj: Mapped[date] = mapped_column(Date)
+    #: When the source last updated the place; None when its file did not say (or not as
+    #: a date): a newer file then always applies.
+    date_maj: Mapped[date | None] = mapped_column(Date)
     accepts_pass_numerique: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The file this place last came from (``flask import-places --source``): a newer full
     #: file of the same source retires the places it no longer lists.

@@ -28,7 +28,8 @@ Real national files are messy. The rule: **import every row that can serve.**
   national file cannot cost a place.
 * **Idempotent.** A row whose stored values are all equal is left alone (not even its
   ``updated_at``): importing the same file twice reports 0 created, 0 updated, N unchanged.
-  A row whose ``date_maj`` is older than the stored one does not overwrite it.
+  A row whose ``date_maj`` is older than the stored one does not overwrite it; a row or a
+  place without a date is never "older".
 * **A full file is a snapshot of its source.** Given a ``source`` name, the places of that
   source that the file no longer lists are retired (``retired_at``: hidden from search,
   still shown where a record refers to them), not deleted; a retired place listed again
@@ -179,7 +180,7 @@ class ImportReport:
 
     def warnings_by_field(self) -> list[tuple[str, int]]:
         """(field, number of warnings), the most frequent first."""
-        counts = Counter(problem.field or "fichier" for problem in self.warnings)
+        counts = Counter(problem.field or "en-tête" for problem in self.warnings)
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     def summary(self) -> str:
@@ -308,20 +309,16 @@ def import_places(
         if errors:
             raise ImportFailed(errors)
     created = updated = unchanged = older = retired = 0
-    today = now.date()
     try:
         stored = _stored(db, [row.id for row in rows])
         new: list[dict[str, Any]] = []
         for row in rows:
             place = stored.get(row.id)
             if place is None:
-                values = dict(row.values)
-                if values["date_maj"] is None:
-                    values["date_maj"] = today
                 new.append(
                     {
                         "id": row.id,
-                        **values,
+                        **row.values,
                         "accepts_pass_numerique": bool(row.pass_numerique),
                         "imported_from": source,
                         "created_at": now,
@@ -340,7 +337,7 @@ def import_places(
                 place.accepts_pass_numerique = True
                 changed = True
             row_date = row.values["date_maj"]
-            if row_date is not None and row_date < place.date_maj:
+            if row_date is not None and place.date_maj is not None and row_date < place.date_maj:
                 if changed:
                     place.updated_at = now
                     updated += 1
@@ -348,8 +345,6 @@ def import_places(
                     older += 1
                 continue
             for column, value in row.values.items():
-                if column == "date_maj" and value is None:
-                    continue  # unknown: keep the date stored
                 if getattr(place, column) != value:
                     setattr(place, column, value)
                     changed = True

@@ -171,8 +171,8 @@ DROPPED = [
     pytest.param({"code_insee": "93999"}, "code_insee", "insee_code", "93001", id="unknown-insee"),
     pytest.param({"code_postal": "9330"}, "code_postal", "postcode", "93300", id="short-postcode"),
     pytest.param({"commune": ""}, "commune", "commune", "Aubervilliers", id="no-commune-name"),
-    pytest.param({"date_maj": "15/01/2026"}, "date_maj", "date_maj", T1.date(), id="french-date"),
-    pytest.param({"date_maj": ""}, "date_maj", "date_maj", T1.date(), id="no-date"),
+    pytest.param({"date_maj": "15/01/2026"}, "date_maj", "date_maj", None, id="french-date"),
+    pytest.param({"date_maj": ""}, "date_maj", "date_maj", None, id="no-date"),
     pytest.param({"adresse": ""}, "adresse", "address", "", id="no-address-but-position"),
 ]
 
