@@ -46,6 +46,7 @@ __all__ = [
     "CommuneChoice",
     "Hit",
     "Mode",
+    "Problem",
     "SearchFilters",
     "SearchResult",
     "Where",
