@@ -118,6 +118,8 @@ def test_results_say_where_and_how_far(client: FlaskClient) -> None:
     text = main_text(html)
     assert "près de Saint-Denis (93200), du plus proche au plus loin" in text
     assert " km" in text
+    departement = main_text(client.get("/lieux?q=69").get_data(as_text=True))
+    assert "lieux trouvés dans le département Rhône (69) et autour" in departement
     homonyms = client.get("/lieux?q=Saint-Denis").get_data(as_text=True)
     assert "/lieux?q=Saint-Denis+93#resultats" in links(homonyms)
 

@@ -155,7 +155,6 @@ FRANCE_TRAVAIL_PHONE = "3949"
     {"q": "03000"},
     {"q": "Saint-Denis"},
     {"q": "Moullins"},
-    {"q": "20", "pass": "1", "mode": ["seul", "distance"]},
 )
 def search() -> str:
     typed = request.args.get("q")
