@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.places.communes import FORMAT_VERSION, name_key  # noqa: E402
+from app.places.communes import FORMAT_VERSION, distance_km, name_key  # noqa: E402
 
 DECOUPAGE = ROOT / "node_modules" / "@etalab" / "decoupage-administratif"
 OUT = ROOT / "app" / "places" / "data" / "communes.tsv.gz"
@@ -63,13 +63,6 @@ OVERSEAS_COUNTRY = {
     "987": "PF",
     "988": "NC",
 }
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def load_json(name: str) -> list[dict]:
