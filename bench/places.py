@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import sqlite3
 import statistics
@@ -296,6 +297,8 @@ class Sweep:
 class Run:
     database: str
     version: str
+    #: The machine's load average (1 minute) when the searches started and ended.
+    load: tuple[float, float] = (0.0, 0.0)
     imports: list[tuple[str, float, ImportReport]] = field(default_factory=list)
     timings: list[tuple[Query, float, int, bool]] = field(default_factory=list)
     sweep: Sweep | None = None
@@ -365,6 +368,7 @@ def run_on(
         # What autovacuum does within a minute of a large import, in production.
         with engine.begin() as connection:
             connection.execute(text("ANALYZE place"))
+    load_before = os.getloadavg()[0]
     with Session(engine, expire_on_commit=False) as db:
         for query in queries[:WARM_UP]:
             search_places(db, query.text, filters=query.filters, page=query.page)
@@ -374,6 +378,7 @@ def run_on(
             elapsed = (time.perf_counter() - start) * 1000
             run.timings.append((query, elapsed, result.total, result.where.found))
             db.expunge_all()  # each request has its own session in the web app
+        run.load = (load_before, os.getloadavg()[0])
         if sweep:
             run.sweep = sweep_france(db)
             log(
@@ -492,6 +497,10 @@ def report(runs: Sequence[Run], args: argparse.Namespace, skipped: str | None) -
                 )
             )
             + " (`id`: an identifier already used; `nom`: no name).",
+            "",
+            f"Searches (load average of the machine's 2 CPUs: {run.load[0]:.1f} when they "
+            f"started, {run.load[1]:.1f} when they ended; above 2, other work was waiting "
+            "for the CPUs too):",
             "",
             "| searches | n | median ms | p95 ms | max ms |",
             "|---|---:|---:|---:|---:|",

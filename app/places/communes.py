@@ -113,6 +113,10 @@ class Communes:
     _sorted_keys: list[str] = field(default_factory=list)
     _cities: frozenset[str] = frozenset()
     _grid: dict[tuple[int, int], list[Commune]] | None = None
+    #: The arrondissements of Paris, Lyon and Marseille, by city.
+    _arrondissements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Name keys by (first letter, length), for close matches.
+    _keys_by_shape: dict[tuple[str, int], list[str]] | None = None
 
     def commune(self, code: str) -> Commune | None:
         return self.by_code.get(code.upper())
@@ -184,6 +188,23 @@ class Communes:
 
     def _is_city(self, commune: Commune) -> bool:
         return commune.code in self._cities
+
+    def arrondissements(self, code: str) -> tuple[str, ...]:
+        """The codes of the arrondissements of Paris, Lyon or Marseille; () elsewhere."""
+        return self._arrondissements.get(code, ())
+
+    def keys_like(self, key: str, spread: int = 1) -> list[str]:
+        """Name keys with the same first letter and about the same length as ``key``."""
+        if self._keys_by_shape is None:
+            shapes: dict[tuple[str, int], list[str]] = defaultdict(list)
+            for candidate in self.by_key:
+                shapes[(candidate[:1], len(candidate))].append(candidate)
+            self._keys_by_shape = dict(shapes)
+        return [
+            candidate
+            for length in range(len(key) - spread, len(key) + spread + 1)
+            for candidate in self._keys_by_shape.get((key[:1], length), ())
+        ]
 
     def city_of(self, commune: Commune) -> Commune:
         """Paris for an arrondissement of Paris; the commune itself otherwise."""
@@ -275,6 +296,11 @@ def load(path: Path = DATA_FILE) -> Communes:
     data.by_postcode = {key: sorted(found, key=_by_size) for key, found in by_postcode.items()}
     data._sorted_keys = sorted(data.by_key)
     data._cities = frozenset(cities)
+    children: dict[str, list[str]] = defaultdict(list)
+    for commune in data.by_code.values():
+        if commune.parent:
+            children[commune.parent].append(commune.code)
+    data._arrondissements = {city: tuple(codes) for city, codes in children.items()}
     data.sources = tuple(sources)
     return data
 

@@ -413,15 +413,10 @@ def _where_commune(
 
 def _codes(known: Communes, codes: list[str]) -> list[str]:
     """The INSEE codes of these communes, with the arrondissements of Paris, Lyon, Marseille."""
-    result = list(dict.fromkeys(codes))
-    cities = set(result) & {"75056", "69123", "13055"}
-    if cities:
-        result += [
-            commune.code
-            for commune in known.by_code.values()
-            if commune.parent in cities and commune.code not in result
-        ]
-    return result
+    result = dict.fromkeys(codes)
+    for code in codes:
+        result.update(dict.fromkeys(known.arrondissements(code)))
+    return list(result)
 
 
 def _areas_of(known: Communes, serving: list[Commune]) -> _Areas:
@@ -469,7 +464,7 @@ def _close_names(known: Communes, name: str, limit: int = 5) -> list[Commune]:
     key = name_key(name)
     if len(key) < 3:
         return []
-    pool = [k for k in known.by_key if k[:1] == key[:1] and abs(len(k) - len(key)) <= 3]
+    pool = known.keys_like(key)
     close = difflib.get_close_matches(key, pool, n=limit, cutoff=0.75)
     found: dict[str, Commune] = {}
     for match in close:
