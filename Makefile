@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-sqlite test-postgres lint translations translations-update migration communes clean
+.PHONY: run test test-sqlite test-postgres lint translations translations-update migration communes lock lock-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test-sqlite: $(VENV)/.installed node_modules/.installed translations
 	$(BIN)/python -m pytest
 
 ## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests left out; two gunicorn servers
-## also share the database and Redis (TEST_REDIS_URL) there (tests/test_two_servers.py).
+## also share the database and a Redis of their own there (tests/test_two_servers.py).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(VENV)/.installed translations
 	@if $(BIN)/python -m tests.databases check '$(TEST_POSTGRES_URL)'; then \
@@ -72,6 +72,19 @@ communes: $(VENV)/.installed node_modules/.installed
 ## After changing app/models.py: write a migration, then review it.
 migration: $(VENV)/.installed
 	$(FLASK) db revision -m "$(m)"
+
+## The production lock file: every package pinned with its hashes, from pyproject.toml.
+## Run it after changing a dependency (pinned versions are kept while they fit), then commit.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --output-file requirements.lock
+lock: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(PIP_COMPILE) pyproject.toml
+
+## The same, taking the newest versions pyproject.toml allows.
+lock-upgrade: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(PIP_COMPILE) --upgrade pyproject.toml
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, cli, errors, http, i18n, migrate
+from . import assets, cli, errors, health, http, i18n, logs, migrate, tracking
 from .assessment.bank import load_bank
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, limiter
@@ -29,6 +29,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.do")
+    # First: its timer starts before, and its line is written after, every other hook.
+    logs.init_app(app)
+    tracking.init_app(app)
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -45,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     http.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    health.init_app(app)
 
     from .views import assessment, journeys, mydata, places, public, sharing, staff, visit
 

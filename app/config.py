@@ -27,6 +27,17 @@ OVERALL = "500/hour"
 RETENTION_INACTIVE_MONTHS = 12
 RETENTION_CONSENT_DAYS_AFTER_END = 0
 RETENTION_ACCESS_RECORD_YEARS = 3
+#: Kept by the jobs of docs/deploy.md, not by the app: database dumps (the nightly backup
+#: deletes older ones) and the web server's logs (logrotate). Shown on the privacy notice;
+#: tests/test_schedule.py checks that the guide's jobs keep them this long.
+RETENTION_BACKUP_DAYS = 14
+RETENTION_SERVER_LOG_DAYS = 14
+
+#: Seconds a request waits at most for Redis (rate limits) before counting in memory.
+RATELIMIT_STORAGE_TIMEOUT = 0.5
+
+#: Milliseconds the health endpoint waits at most for the database and the rate-limit store.
+HEALTH_TIMEOUT_MS = 40
 
 #: Locales the site is written in; French is the source language.
 LOCALES = ("fr", "en", "ar")
@@ -41,6 +52,15 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _choice(env: os._Environ[str] | dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value, one of ``allowed`` (case-insensitive); the first by default."""
+    value = (env.get(name) or allowed[0]).strip()
+    for option in allowed:
+        if value.lower() == option.lower():
+            return option
+    raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
 
 
 def _development_secret_key(instance: Path) -> str:
@@ -105,8 +125,16 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
-        # If Redis is down, count in each process rather than fail the request.
+        # If Redis is down, count in each process rather than fail the request: Flask-Limiter
+        # logs a warning, then tries Redis again on later requests (after 1, 2, 4… up to
+        # 32 s) and goes back to it by itself (docs/deploy.md, "When Redis is down").
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # A Redis that does not answer (a network cut drops packets rather than refusing
+        # them) costs a request at most this long, in seconds, instead of minutes.
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_connect_timeout": RATELIMIT_STORAGE_TIMEOUT,
+            "socket_timeout": RATELIMIT_STORAGE_TIMEOUT,
+        },
         # Wrong codes to come back, per client address and for everyone together.
         # README explains what these mean for someone trying to guess a code.
         "RETURN_CODE_LIMIT_PER_CLIENT": env.get(
@@ -121,6 +149,17 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         ),
         "RETENTION_CONSENT_DAYS_AFTER_END": RETENTION_CONSENT_DAYS_AFTER_END,
         "RETENTION_ACCESS_RECORD_YEARS": RETENTION_ACCESS_RECORD_YEARS,
+        "RETENTION_BACKUP_DAYS": RETENTION_BACKUP_DAYS,
+        "RETENTION_SERVER_LOG_DAYS": RETENTION_SERVER_LOG_DAYS,
+        # Logs (app/logs.py): one line per request, "text" or "json"; never personal data.
+        "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("text", "json")),
+        "LOG_LEVEL": _choice(env, "LOG_LEVEL", ("INFO", "WARNING", "ERROR", "DEBUG")),
+        # Error tracking (app/tracking.py): off unless a Sentry DSN is given; events are
+        # scrubbed of personal data before they leave the server.
+        "SENTRY_DSN": env.get("SENTRY_DSN", "").strip(),
+        "SENTRY_ENVIRONMENT": env.get("SENTRY_ENVIRONMENT", mode),
+        # The health endpoint (/sante) answers within this budget whatever happens.
+        "HEALTH_TIMEOUT_MS": int(env.get("HEALTH_TIMEOUT_MS") or HEALTH_TIMEOUT_MS),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,

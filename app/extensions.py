@@ -50,7 +50,9 @@ def _app_context_id() -> int:
 
 def make_engine(url: str) -> Engine:
     """An engine with the settings Repère needs on SQLite and PostgreSQL."""
-    options: dict[str, Any] = {"future": True}
+    # hide_parameters: a database error never quotes the values (a phone, an e-mail) in
+    # its message, so neither logs nor the error tracker receive them.
+    options: dict[str, Any] = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         options["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:

@@ -1,23 +1,46 @@
-"""Forms (Flask-WTF): CSRF protection and server-side validation for every POST."""
+"""Every POST of the site is one of these form classes (Flask-WTF).
+
+A form gives the CSRF token, reads and checks what was posted, keeps what was typed when
+the page comes back with an error, and carries the errors that the domain finds
+(``app.staff.FormError``) to the field they name: ``form.fail(error)``. Templates render
+every field with the macros of ``templates/components/forms.html``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from babel.support import Translations
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms import (
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from . import return_code
 from .assessment.bank import Item
 from .assessment.service import MAX_RESPONSE_LENGTH
+from .extensions import db
+from .http import form_id
+from .models import Organisation
+from .staff import FORM_KEY_LENGTH, FormError, accounts, consent, records, requests
+from .words import CHANNELS, ORGANISATION_KINDS, ROLES, slot
 
 MAX_TYPED_ANSWER = MAX_RESPONSE_LENGTH
 
@@ -35,6 +58,54 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form: FlaskForm) -> Translations:
             return wtforms_messages(str(get_locale() or "fr"))
+
+    #: The field that takes an error about the whole form (``FormError.field`` None).
+    whole_form_field: str | None = None
+
+    def add_error(self, field: Field, message: str) -> None:
+        """Show ``message`` on ``field``, after the form was validated or not."""
+        field.errors = [*field.errors, message]
+        self._errors = None  # WTForms keeps the errors it has counted
+
+    def fail(self, error: FormError) -> None:
+        """Put an error found by the domain on the field it names."""
+        name = error.field if error.field in self._fields else self.whole_form_field
+        field = self._fields.get(name or "") or next(
+            f for f in self if f.widget.input_type != "hidden"
+        )
+        self.add_error(field, _(error.message, **error.params))
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """The choices of a radio, checkbox or select field: (value, words) pairs."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def form_key() -> str:
+    """A one-time key: a form posted twice records one thing."""
+    return secrets.token_urlsafe(24)
+
+
+class FormKeyField(HiddenField):
+    """The form's one-time key, kept across an error so that the retry is the same form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default=form_key, **kwargs)
+
+    def pre_validate(self, form: Form) -> None:
+        value = self.data or ""
+        if not value or len(value) > FORM_KEY_LENGTH or not value.isprintable():
+            raise ValidationError(
+                _("Ce formulaire n'est pas valable. Recommencez, s'il vous plaît.")
+            )
+
+
+class EmptyForm(Form):
+    """A form with only its CSRF token: for buttons that start or finish something."""
+
+
+# --------------------------------------------------------------------------------------------
+# The person: the test, the code to come back, steps done
 
 
 class ReturnCodeForm(Form):
@@ -55,28 +126,38 @@ class ReturnCodeForm(Form):
         field.data = digits
 
 
-class EmptyForm(Form):
-    """A form with only its CSRF token: for buttons that start or finish something."""
-
-
 #: The name of the "Je ne sais pas" button; its presence means the person does not know.
 DONT_KNOW_BUTTON = "je_ne_sais_pas"
 
 
 class AnswerForm(Form):
-    """One answer to one question; the fields used depend on the item's kind."""
+    """One answer to one question; the fields used depend on the item's kind.
+
+    A posted answer names its question (``item_id``): the view reads it, finds the item,
+    then ``bind``s the form to it before validating.
+    """
 
     item_id = HiddenField()
     choice = RadioField(validate_choice=False)
     choices = SelectMultipleField(validate_choice=False)
     text = StringField()
+    #: The « Je ne sais pas » button: posted only when the person pressed it.
+    dont_know = StringField(name=DONT_KNOW_BUTTON)
 
-    def __init__(self, item: Item, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, item: Item | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if item is not None:
+            self.bind(item)
+
+    def bind(self, item: Item) -> None:
         self.item = item
-        labels = [(str(number), _(option)) for number, option in enumerate(item.options, 1)]
+        labels = options((str(number), _(option)) for number, option in enumerate(item.options, 1))
         self.choice.choices = labels
         self.choices.choices = labels
+
+    @property
+    def said_dont_know(self) -> bool:
+        return bool(self.dont_know.raw_data)
 
     @property
     def answer_field(self) -> Field:
@@ -91,24 +172,233 @@ class AnswerForm(Form):
         if not super().validate(extra_validators):
             return False
         if self.item_id.data != self.item.id:
-            self.answer_field.errors.append(_("Cette question a changé. Répondez à nouveau."))
+            self.add_error(self.answer_field, _("Cette question a changé. Répondez à nouveau."))
             return False
         field, valid = self.answer_field, {str(n) for n in range(1, len(self.item.options) + 1)}
         if self.item.kind == "single" and field.data not in valid:
-            field.errors.append(_("Choisissez une réponse, ou appuyez sur « Je ne sais pas »."))
+            self.add_error(field, _("Choisissez une réponse, ou appuyez sur « Je ne sais pas »."))
         elif self.item.kind == "multiple" and (not field.data or not set(field.data) <= valid):
-            field.errors.append(
-                _("Cochez au moins une réponse, ou appuyez sur « Je ne sais pas ».")
+            self.add_error(
+                field, _("Cochez au moins une réponse, ou appuyez sur « Je ne sais pas ».")
             )
         elif self.item.kind == "text":
             text = " ".join((field.data or "").split())
             if not text:
-                field.errors.append(_("Écrivez votre réponse, ou appuyez sur « Je ne sais pas »."))
+                self.add_error(
+                    field, _("Écrivez votre réponse, ou appuyez sur « Je ne sais pas ».")
+                )
             elif len(text) > MAX_TYPED_ANSWER:
-                field.errors.append(
+                self.add_error(
+                    field,
                     _(
                         "Votre réponse est trop longue. Écrivez %(limit)s caractères au plus.",
                         limit=MAX_TYPED_ANSWER,
-                    )
+                    ),
                 )
         return not field.errors
+
+
+class StepDoneForm(Form):
+    """« J'ai fait cette étape » / « Je n'ai pas fini cette étape »: the button's value."""
+
+    done = StringField(name="fait", validators=[AnyOf(("oui", "non"))])
+
+    @property
+    def is_done(self) -> bool:
+        return self.done.data == "oui"
+
+
+# --------------------------------------------------------------------------------------------
+# Sharing with an organisation, asking to be contacted
+
+
+def duration_choices() -> list[SelectChoice]:
+    """How long a consent lasts (app.staff.consent.DURATIONS_MONTHS), in words."""
+    return options(
+        (months, ngettext("%(num)s mois", "%(num)s mois", months) if months < 12 else _("1 an"))
+        for months in consent.DURATIONS_MONTHS
+    )
+
+
+class DurationField(RadioField):
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(
+            _l("Pendant combien de temps ?"),
+            coerce=int,
+            choices=options((months, str(months)) for months in consent.DURATIONS_MONTHS),
+            validate_choice=False,
+            **kwargs,
+        )
+        self.message = message
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data not in consent.DURATIONS_MONTHS:
+            raise ValidationError(self.message)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = form_id(valuelist[0]) if valuelist else None
+
+
+class OrganisationChoiceForm(Form):
+    """The organisation a person chooses: from those near their postcode, or by the code a
+    mediator gave them. ``cp`` keeps the postcode that listed the organisations."""
+
+    cp = HiddenField()
+    organisation = RadioField(_l("Avec quel organisme ?"), validate_choice=False)
+    code = StringField(_l("Le code donné par un médiateur ou une médiatrice (si vous en avez un)"))
+
+    whole_form_field = "organisation"
+
+    def __init__(self, *args: Any, nearby: Iterable[Organisation] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = options(
+            (str(found.id), f"{found.name} ({found.postcode})") for found in nearby
+        )
+        self.chosen: Organisation | None = None
+
+    def validate_organisation(self, field: RadioField) -> None:
+        code = (self.code.data or "").strip()
+        if code:
+            self.chosen = accounts.find_organisation_by_code(db.session, code)
+        elif (organisation_id := form_id(field.data)) is not None:
+            self.chosen = db.session.get(Organisation, organisation_id)
+        if self.chosen is None:
+            raise ValidationError(
+                _("Choisissez un organisme, ou écrivez le code qu'on vous a donné.")
+            )
+
+
+class ShareForm(OrganisationChoiceForm):
+    months = DurationField(_l("Choisissez pendant combien de temps vous partagez vos résultats."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.months.choices = duration_choices()
+
+
+class ContactRequestForm(OrganisationChoiceForm):
+    form_key = FormKeyField()
+    origine = HiddenField()
+    channel = RadioField(
+        _l("Comment ?"),
+        choices=options(CHANNELS.items()),
+        validate_choice=False,
+    )
+    slots = SelectMultipleField(_l("Quand êtes-vous disponible ?"), validate_choice=False)
+    phone = StringField(
+        _l("Votre numéro de téléphone"), description=_l("Seulement pour un appel ou une vidéo.")
+    )
+    email = StringField(
+        _l("Votre adresse e-mail"),
+        description=_l("Seulement pour une vidéo, si vous n'avez pas donné de numéro."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots.choices = options((value, slot(value)) for value in requests.SLOTS)
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        try:
+            requests.check_contact(
+                channel=self.channel.data or "",
+                slots=self.slots.data or [],
+                phone=self.phone.data,
+                email=self.email.data,
+            )
+        except requests.RequestError as error:
+            self.fail(error)
+            return False
+        return valid
+
+
+# --------------------------------------------------------------------------------------------
+# Staff
+
+
+class SignInForm(Form):
+    email = StringField(_l("Adresse e-mail"))
+    password = PasswordField(_l("Mot de passe"))
+
+    whole_form_field = "email"
+
+
+class AssistedForm(Form):
+    months = DurationField(
+        _l("Choisissez pendant combien de temps la personne partage ses résultats.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.months.choices = duration_choices()
+
+
+class VouchersForm(Form):
+    form_key = FormKeyField()
+    booklet_number = StringField(_l("Numéro du carnet"))
+    count = StringField(_l("Nombre de chèques (10 € chacun)"))
+    expires_on = StringField(
+        _l("Valables jusqu'au"), description=_l("Année, mois, jour : par exemple 2027-06-30.")
+    )
+
+    def validate_count(self, field: StringField) -> None:
+        text = (field.data or "").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 3:
+            raise ValidationError(
+                _("Écrivez un nombre de chèques entre 1 et %(max)s.", max=records.MAX_VOUCHERS)
+            )
+        self.voucher_count = int(text)
+
+    def validate_expires_on(self, field: StringField) -> None:
+        try:
+            self.expiry = date.fromisoformat((field.data or "").strip())
+        except ValueError:
+            raise ValidationError(
+                _("Écrivez la date de fin avec l'année, le mois et le jour : 2027-06-30.")
+            ) from None
+
+
+class OrientationForm(Form):
+    form_key = FormKeyField()
+    place_id = SelectField(_l("Lieu"), validate_choice=False)
+
+
+class NoteForm(Form):
+    form_key = FormKeyField()
+    note = TextAreaField(
+        _l("Courte note"),
+        description=_l(
+            "La personne peut lire cette note. N'écrivez pas de donnée sensible : santé, "
+            "religion, opinions, situation judiciaire."
+        ),
+    )
+
+
+class RequestStatusForm(Form):
+    """« Je m'en occupe » / « C'est fait »: the button's value."""
+
+    status = StringField(name="statut", validators=[AnyOf(requests.STATUSES)])
+
+
+class OrganisationForm(Form):
+    name = StringField(_l("Nom"), id="organisation-name")
+    kind = SelectField(
+        _l("Type"), choices=options(ORGANISATION_KINDS.items()), validate_choice=False
+    )
+    postcode = StringField(_l("Code postal"))
+
+
+class StaffAccountForm(Form):
+    name = StringField(_l("Nom"), id="staff-name")
+    email = StringField(_l("Adresse e-mail"), id="staff-email")
+    password = PasswordField(
+        _l("Mot de passe (%(min)s caractères au moins)", min=accounts.MIN_PASSWORD_LENGTH)
+    )
+    role = SelectField(_l("Rôle"), choices=options(ROLES.items()), validate_choice=False)
+    organisation_id = SelectField(_l("Organisme"), validate_choice=False)
+
+    def __init__(self, *args: Any, organisations: Iterable[Organisation] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = options(
+            [("", "—"), *((str(found.id), found.name) for found in organisations)]
+        )

@@ -90,6 +90,15 @@ def form_id(value: str | None) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+#: The last page of results anyone may ask for (a list, a search).
+MAX_PAGE = 10_000
+
+
+def page_number() -> int:
+    """The page of results asked for in ``?page=``: 1 when missing or not a number."""
+    return min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+
+
 def refuse_nul_characters() -> None:
     """No form or address ever needs a NUL character; PostgreSQL refuses them: say 400."""
     values = list(request.args.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from flask_babel import get_locale, gettext
 
+from . import words
 from .config import RTL_LOCALES
 from .extensions import babel
 from .pages import not_a_page
@@ -79,4 +80,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Content from files (items, can-do statements): French msgids, used as they are.
     app.jinja_env.filters["translated"] = gettext
+    # The words for the codes the site stores, one table each (app/words.py).
+    app.jinja_env.globals["words"] = words
     app.context_processor(template_globals)

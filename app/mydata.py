@@ -340,9 +340,11 @@ def purge(
 ) -> PurgeReport:
     """Apply the retention periods at ``now``. Running it again at once does nothing more.
 
-    1. People inactive for ``inactive_months`` are erased (``erase``: answers detached).
-    2. Requests to be contacted left unanswered expire; contact details are erased 30 days
-       after a request is closed (app.staff.requests.expire_and_erase).
+    1. Requests to be contacted left unanswered expire; contact details are erased 30 days
+       after a request is closed (app.staff.requests.expire_and_erase). First, so that a
+       person whose last open request expires now is erased by this same run (2), not by
+       the next one.
+    2. People inactive for ``inactive_months`` are erased (``erase``: answers detached).
     3. Consents ended (expired or withdrawn) more than ``consent_days_after_end`` days ago
        are deleted, except those a request to be contacted still refers to (they go with
        the request, when the person is erased).
@@ -351,13 +353,13 @@ def purge(
        and time zone, always agrees).
     """
     now = utc(now)
+    expired, contact_erased = expire_and_erase(db, now=now)
     people = answers = 0
     for person_id in inactive_people(db, now=now, months=inactive_months):
         person = db.get(Person, person_id)
         if person is not None:
             answers += erase(db, person, now)
             people += 1
-    expired, contact_erased = expire_and_erase(db, now=now)
     ended_before = now - timedelta(days=consent_days_after_end)
     consents = db.execute(
         delete(Consent)

@@ -33,13 +33,8 @@ DEFAULT_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 DEMO_PLACES = ROOT / "app" / "content" / "places" / "lieux-demo.csv"
 STAFF_PASSWORD = "un mot de passe assez long"
 
-#: gunicorn as docs/deploy.md runs it on 2 cores (bind and logs aside).
-GUNICORN_SETTINGS = (
-    "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-    "--timeout", "30", "--graceful-timeout", "30", "--keep-alive", "5",
-    "--max-requests", "50000", "--max-requests-jitter", "5000",
-    "--forwarded-allow-ips", "127.0.0.1",
-)  # fmt: skip
+#: The settings of docs/deploy.md, for 2 cores: the same file the guide and the tests use.
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 
 
 def machine() -> str:
@@ -170,21 +165,20 @@ def gunicorn(
     chdir: Path = ROOT,
     extra: Sequence[str] = (),
 ) -> Iterator[int]:
-    """gunicorn with the settings of docs/deploy.md on a free port; yields the port."""
+    """gunicorn with gunicorn.conf.py (docs/deploy.md) on a free port; yields the port."""
     port = free_port()
     logfile = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-gunicorn-{port}.log", "w")
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
             app,
+            "--config",
+            str(GUNICORN_CONFIG),
             "--chdir",
             str(chdir),
             "--bind",
             f"127.0.0.1:{port}",
-            *GUNICORN_SETTINGS,
             *extra,
-            "--error-logfile",
-            "-",
         ],
         cwd=chdir,
         env=env,

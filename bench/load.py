@@ -1,6 +1,6 @@
 """Load benchmark: requests per second and latency of the real server, against a "hello" app.
 
-gunicorn (the venv's) with the settings of docs/deploy.md for 2 cores serves the app in
+gunicorn (the venv's) with gunicorn.conf.py (docs/deploy.md, 2 cores) serves the app in
 production mode on a fresh PostgreSQL database (migrated, demo places imported) and Redis
 rate limits. People walk through the test over HTTP to seed it: some mid-test, some with
 results, some sharing their results with an organisation and asking to be contacted; a
@@ -485,8 +485,9 @@ def report(
         "",
         "## Method",
         "",
-        "- gunicorn from the venv, `--worker-class gthread --workers 2 --threads 4` and the "
-        "other settings of docs/deploy.md for 2 cores, no access log; the app in production "
+        "- gunicorn from the venv with the project's `gunicorn.conf.py` (`gthread`, 2 workers "
+        "of 4 threads, the settings of docs/deploy.md for 2 cores; no gunicorn access log, the "
+        "app's own line per request to a file); the app in production "
         "mode (`REPERE_ENV=production`, random 64-character `SECRET_KEY`, `REPERE_HTTPS=0` "
         "since there is no TLS here), on a fresh PostgreSQL database migrated with "
         "`flask --app wsgi db upgrade` and the demo places imported, rate limits in an empty "

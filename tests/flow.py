@@ -187,7 +187,7 @@ def record_everything(staff: FlaskClient, person_id: int, place_id: str, note: s
     html = staff.get(f"/pro/personnes/{person_id}").get_data(as_text=True)
     token = csrf_token(html)
     for path, data in (
-        ("cheques", {"booklet": "AB-123", "count": "4", "expires_on": "2099-06-30"}),
+        ("cheques", {"booklet_number": "AB-123", "count": "4", "expires_on": "2099-06-30"}),
         ("orientation", {"place_id": place_id}),
         ("note", {"note": note}),
     ):

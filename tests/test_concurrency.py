@@ -95,13 +95,15 @@ class _Tab:
     def __init__(self, browser: Browser) -> None:
         self.browser = browser
         self.opener = build_opener(HTTPCookieProcessor(browser.jar), _NoRedirect)
+        #: Sent with every request of this tab (e.g. X-Forwarded-For, as a proxy would).
+        self.headers: dict[str, str] = {}
 
     def request(
         self, method: str, path: str, data: dict[str, Any] | None = None, base_url: str = ""
     ) -> Page:
         url = (base_url or self.browser.base_url) + path
         body = urlencode(data, doseq=True).encode() if data is not None else None
-        request = Request(url, data=body, method=method)
+        request = Request(url, data=body, method=method, headers=self.headers)
         try:
             with self.opener.open(request, timeout=REQUEST_TIMEOUT) as response:
                 status, headers, raw = response.status, response.headers, response.read()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,3 +120,20 @@ def test_retention_settings() -> None:
     )
     assert config["RETENTION_MONTHS_INACTIVE"] == 6
     assert config["RETENTION_ACCESS_RECORD_YEARS"] == 3
+
+
+def test_purge_prints_counts_only_and_a_second_run_erases_nothing(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    organisation = make_organisation(app)
+    person = app.test_client()
+    take_test(person, load_bank())
+    share_results(person, organisation)
+    ask_to_be_contacted(person, organisation)
+    later = add_months(datetime.now(UTC), 14)
+    first = run(app, later)
+    counts = [int(n) for n in re.findall(r"\d+", first)]
+    assert counts[0] == 1 and sum(counts) > 1, first  # the journey, its answers, its request…
+    assert "06" not in first.replace("0 ", "") and "@" not in first  # counts, never data
+    second = run(app, later)
+    assert [int(n) for n in re.findall(r"\d+", second)] == [0] * len(counts), second
+    assert count(app, Person) == 0 and count(app, ContactRequest) == 0

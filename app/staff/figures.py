@@ -24,9 +24,11 @@ from __future__ import annotations
 import csv
 import io
 import statistics
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -35,7 +37,15 @@ from ..assessment.bank import SCORED_DOMAINS
 from ..models import Consent, ContactRequest, Organisation, Person, Result, StaffRecord
 from ..times import PARIS, add_months, as_utc, utc
 
-__all__ = ["BANDS", "CSV_HEADER", "MonthFigures", "figures_csv", "monthly_figures"]
+__all__ = [
+    "BANDS",
+    "CSV_HEADER",
+    "MonthFigures",
+    "figures_csv",
+    "figures_ods",
+    "figures_rows",
+    "monthly_figures",
+]
 
 #: The four overall bands, 0 to 3.
 BANDS = (0, 1, 2, 3)
@@ -215,24 +225,94 @@ def monthly_figures(
     return figures
 
 
-def figures_csv(figures: list[MonthFigures]) -> str:
-    """The figures as CSV (comma-separated, a header row in French, one row per month)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for f in figures:
-        writer.writerow(
-            (
-                f.month.strftime("%Y-%m"),
-                f.tests_alone,
-                f.tests_assisted,
-                *(f.bands.get(band, 0) for band in BANDS),
-                *(f.weakest_domains.get(d, 0) for d in SCORED_DOMAINS),
-                f.vouchers_handed,
-                f.voucher_records,
-                f.requests_received,
-                f.requests_answered,
-                "" if f.median_hours_to_answer is None else f"{f.median_hours_to_answer:.1f}",
-            )
+def figures_rows(figures: list[MonthFigures]) -> list[tuple[str | int | float | None, ...]]:
+    """One row per month, in CSV_HEADER's order: the month (``2026-11``), then numbers
+    (the median delay is None when no request was answered that month)."""
+    return [
+        (
+            f.month.strftime("%Y-%m"),
+            f.tests_alone,
+            f.tests_assisted,
+            *(f.bands.get(band, 0) for band in BANDS),
+            *(f.weakest_domains.get(d, 0) for d in SCORED_DOMAINS),
+            f.vouchers_handed,
+            f.voucher_records,
+            f.requests_received,
+            f.requests_answered,
+            f.median_hours_to_answer,
         )
+        for f in figures
+    ]
+
+
+def _french_number(value: str | int | float | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def figures_csv(figures: list[MonthFigures]) -> str:
+    """The figures as CSV for French spreadsheets (Excel, LibreOffice Calc in French): a
+    byte-order mark first (so that Excel reads UTF-8), ``;`` between fields, decimal commas
+    (``24,5``), a header row in French, one row per month."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in figures_rows(figures):
+        writer.writerow([_french_number(value) for value in row])
+    return out.getvalue()
+
+
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+_ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" \
+manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" manifest:version="1.2" \
+manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>
+"""
+_ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" \
+xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" \
+xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="{name}">
+{rows}
+</table:table></office:spreadsheet></office:body></office:document-content>
+"""
+
+
+def _ods_cell(value: str | int | float | None) -> str:
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, int | float):
+        # A number, not text: the spreadsheet shows it in its own locale (24,5 in French).
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{_french_number(value)}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def figures_ods(figures: list[MonthFigures], sheet_name: str = "Chiffres") -> bytes:
+    """The same table as an OpenDocument spreadsheet (.ods), written here with the standard
+    library: a zip holding ``mimetype`` (first, not compressed), the manifest and
+    ``content.xml``; numbers are typed cells, so no spreadsheet has to guess them."""
+    rows = [CSV_HEADER, *figures_rows(figures)]
+    xml_rows = "\n".join(
+        "<table:table-row>" + "".join(_ods_cell(value) for value in row) + "</table:table-row>"
+        for row in rows
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), ODS_MIMETYPE, zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED)
+        content = _ODS_CONTENT.format(name=escape(sheet_name, {'"': "&quot;"}), rows=xml_rows)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
     return out.getvalue()

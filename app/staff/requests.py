@@ -41,6 +41,7 @@ __all__ = [
     "STATUSES",
     "RequestError",
     "cancel_by_person",
+    "check_contact",
     "create_request",
     "expire_and_erase",
     "is_flagged",
@@ -128,6 +129,23 @@ def _contact_details(
     return None, None  # in person: the person comes at one of the times chosen
 
 
+def check_contact(
+    *, channel: str, slots: Iterable[str] | str, phone: str | None, email: str | None
+) -> tuple[str, str | None, str | None]:
+    """Check how and when the person wants to be contacted, before anything is saved.
+
+    Returns the slots as stored and the phone and e-mail kept for this channel (only what
+    it needs); raises ``RequestError`` on the field to fix.
+    """
+    if channel not in CHANNELS:
+        raise RequestError(
+            N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
+        )
+    slot_text = _clean_slots(slots)
+    kept_phone, kept_email = _contact_details(channel, phone, email)
+    return slot_text, kept_phone, kept_email
+
+
 # --------------------------------------------------------------------------------------------
 # The person
 
@@ -168,12 +186,9 @@ def create_request(
     existing = _by_form_key(db, form_key)
     if existing is not None:
         return _same_form(existing, person)
-    if channel not in CHANNELS:
-        raise RequestError(
-            N_("Choisissez comment vous voulez être contacté ou contactée."), "channel"
-        )
-    slot_text = _clean_slots(slots)
-    kept_phone, kept_email = _contact_details(channel, phone, email)
+    slot_text, kept_phone, kept_email = check_contact(
+        channel=channel, slots=slots, phone=phone, email=email
+    )
     consent = grant_pending(
         db,
         person=person,

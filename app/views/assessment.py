@@ -2,84 +2,21 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_babel import get_locale
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import return_code
 from ..assessment import service
-from ..assessment.bank import DONT_KNOW, Bank, Item
+from ..assessment.bank import DONT_KNOW, Item
 from ..extensions import db
-from ..forms import DONT_KNOW_BUTTON, AnswerForm, EmptyForm
+from ..forms import AnswerForm, EmptyForm
 from ..journeys import load_journeys
 from ..models import Person
 from ..pages import page_examples
+from ..words import BANDS, DOMAIN_NAMES
+from .current import bank, code_of, current_person, start_person
 
 bp = Blueprint("assessment", __name__)
-
-SESSION_KEY = "person"
-
-#: The five domains, in the words shown to people.
-DOMAIN_NAMES = {
-    "information": _l("Chercher et comprendre une information"),
-    "communication": _l("Communiquer et échanger avec d'autres"),
-    "creation": _l("Créer et remplir des documents"),
-    "protection": _l("Se protéger sur internet"),
-    "environment": _l("Utiliser son appareil et régler un problème"),
-}
-#: The four bands: name, and what it means for the person.
-BANDS = (
-    (_l("Découverte"), _l("Vous débutez. Quelqu'un peut vous aider, gratuitement.")),
-    (
-        _l("Premiers pas"),
-        _l("Vous savez faire des choses simples. Quelques séances vous aideront."),
-    ),
-    (_l("Autonome"), _l("Vous savez faire la plupart des choses sans aide, avec un guide.")),
-    (_l("À l'aise"), _l("Vous savez le faire sans aide.")),
-)
-
-
-def bank() -> Bank:
-    return current_app.extensions["bank"]
-
-
-def secret() -> str:
-    return current_app.config["SECRET_KEY"]
-
-
-#: A person with its result and answers, in one query: nearly every page needs the result,
-#: and the test pages the answers. Built once: SQLAlchemy then skips rebuilding it per request.
-PERSON = (
-    select(Person)
-    .options(joinedload(Person.result), joinedload(Person.answers))
-    .where(Person.id == bindparam("person_id"))
-)
-
-
-def current_person() -> Person | None:
-    person_id = session.get(SESSION_KEY)
-    if not isinstance(person_id, int):
-        return None
-    return db.session.execute(PERSON, {"person_id": person_id}).unique().scalar_one_or_none()
-
-
-def remember(person: Person) -> None:
-    """Keep the person in this browser's session (the CSRF token stays valid)."""
-    session[SESSION_KEY] = person.id
 
 
 def where_to_go(person: Person) -> str:
@@ -112,12 +49,9 @@ def intro() -> str:
 
 @bp.route("/test", methods=["POST"])
 def start() -> BaseResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     person = current_person()
     if person is None or person.result is not None:
-        person = service.start(db.session, bank(), secret(), str(get_locale()))
-        remember(person)
+        person = start_person()
     return redirect(where_to_go(person), code=303)
 
 
@@ -173,15 +107,16 @@ def question(position: int) -> str | BaseResponse:
 @bp.route("/test/question/<int:position>", methods=["POST"])
 def answer(position: int) -> str | BaseResponse:
     person = require_person()
-    item = bank().get(str(request.form.get("item_id", "")))
+    form = AnswerForm()
+    item = bank().get(str(form.item_id.data or ""))
     if item is None or person.result is not None:
         return redirect(where_to_go(person), code=303)
     state = service.progress(person, bank())
     shown = {a.item_id for a in state.answers} | {state.next_item.id if state.next_item else ""}
     if item.id not in shown:  # a page from another path of the test: show the right one
         return redirect(where_to_go(person), code=303)
-    form = AnswerForm(item)
-    if DONT_KNOW_BUTTON in request.form:
+    form.bind(item)
+    if form.said_dont_know:
         response: str | list[str] = DONT_KNOW
     elif form.validate_on_submit():
         response = form.response()
@@ -192,8 +127,9 @@ def answer(position: int) -> str | BaseResponse:
     except service.NotTheCurrentQuestion:
         return redirect(where_to_go(person), code=303)
     except service.AnswerRejected:
-        form.answer_field.errors.append(
-            _("Cette réponse n'est pas possible. Choisissez parmi les réponses proposées.")
+        form.add_error(
+            form.answer_field,
+            _("Cette réponse n'est pas possible. Choisissez parmi les réponses proposées."),
         )
         return question_page(person, position, item, form)
     state = service.progress(person, bank())
@@ -214,15 +150,13 @@ def pause() -> str:
         "assessment/pause.html",
         form=EmptyForm(),
         continue_url=where_to_go(person),
-        code=return_code.grouped(service.code_of(person, secret())),
+        code=code_of(person),
     )
 
 
 @bp.route("/test/fin", methods=["POST"])
 def finish_now() -> BaseResponse:
     person = require_person()
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     service.finish(db.session, person, bank(), early=True)
     return redirect(url_for("assessment.results"), code=303)
 
@@ -233,7 +167,7 @@ def later() -> str:
     person = require_person()
     return render_template(
         "assessment/later.html",
-        code=return_code.grouped(service.code_of(person, secret())),
+        code=code_of(person),
         continue_url=where_to_go(person),
     )
 
@@ -250,7 +184,7 @@ def results_context(person: Person) -> dict[str, object]:
         ],
         "overall": BANDS[result.overall_band],
         "can_do": result.details.get("can_do", []),
-        "code": return_code.grouped(service.code_of(person, secret())),
+        "code": code_of(person),
         "journeys": list(load_journeys().values()),
     }
 
@@ -271,13 +205,3 @@ def results_print() -> str | BaseResponse:
     if person.result is None:
         return redirect(where_to_go(person))
     return render_template("assessment/results_print.html", **results_context(person))
-
-
-def resume_with_code(code: str, target: str | None = None) -> Response | None:
-    """Open the person of this code in this browser, then go to ``target`` (a local
-    path) or where the person stopped; None if no person has this code."""
-    person = service.find_by_code(db.session, secret(), return_code.normalise(code))
-    if person is None:
-        return None
-    remember(person)
-    return redirect(target or where_to_go(person), code=303)

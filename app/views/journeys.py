@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from ..assessment import service
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import StepDoneForm
 from ..journeys import WAY_LABELS, Journey, Levels, PlannedStep, Way, load_journeys, plan
 from ..journeys import progress as step_progress
 from ..journeys.rules import order_ways
 from ..models import Person
 from ..pages import page_examples
-from .assessment import current_person, remember
+from .current import current_person, person_or_start
 
 bp = Blueprint("journeys", __name__)
 
@@ -80,7 +78,7 @@ def step(journey_id: str, step_id: str) -> str:
         journey=journey,
         planned=planned,
         done=step_id in step_progress.done_steps(person, journey_id),
-        form=EmptyForm(),
+        form=StepDoneForm(formdata=None),
         way_labels=WAY_LABELS,
         Way=Way,
     )
@@ -91,17 +89,11 @@ def mark_done(journey_id: str, step_id: str) -> Response:
     journey = journey_or_404(journey_id)
     if journey.step(step_id) is None:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    person = current_person()
-    if person is None:  # someone who did not take the test still keeps their progress
-        bank = current_app.extensions["bank"]
-        person = service.start(
-            db.session, bank, current_app.config["SECRET_KEY"], str(get_locale())
-        )
-        remember(person)
-    done = request.form.get("fait") == "oui"
-    step_progress.mark(db.session, person, journey_id, step_id, done=done)
+    form = StepDoneForm()
+    if not form.validate():
+        abort(400)  # only the page's two buttons post here
+    person = person_or_start()
+    step_progress.mark(db.session, person, journey_id, step_id, done=form.is_done)
     return redirect(url_for("journeys.journey", journey_id=journey_id) + f"#{step_id}", 303)
 
 

@@ -1,24 +1,15 @@
 """« Mes données »: everything Repère holds about a person, a copy, and erasing it.
 
 The person is the person of this browser's session; without one, they type their code to
-come back (checked by app.views.assessment.resume_with_code, under the same limits as
-« J'ai un code pour revenir »). The data itself comes from app/mydata.py.
+come back (checked by the form of « J'ai un code pour revenir », under its limits). The data
+itself comes from app/mydata.py.
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    session,
-    url_for,
-)
+from flask import Blueprint, Response, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import mydata
@@ -28,23 +19,19 @@ from ..journeys import load_journeys
 from ..models import Person
 from ..pages import not_a_page, page_examples
 from ..times import utcnow as now
-from .assessment import BANDS, DOMAIN_NAMES, SESSION_KEY, current_person
+from .current import bank, current_person, forget
 
 bp = Blueprint("mydata", __name__)
 
 
 def everything(person: Person) -> dict[str, object]:
-    return mydata.collect(
-        db.session, person, current_app.extensions["bank"], load_journeys(), now()
-    )
+    return mydata.collect(db.session, person, bank(), load_journeys(), now())
 
 
 def page_context(person: Person) -> dict[str, object]:
     return {
         "data": everything(person),
         "form": EmptyForm(),
-        "domain_names": DOMAIN_NAMES,
-        "bands": BANDS,
         "now": now(),
     }
 
@@ -88,11 +75,9 @@ def delete() -> str | BaseResponse:
     if person is None:
         return redirect(url_for("mydata.my_data"))
     form = EmptyForm()
-    if form.is_submitted():
-        if not form.validate():
-            abort(400)
+    if form.validate_on_submit():
         mydata.erase(db.session, person, now())
-        session.pop(SESSION_KEY, None)
+        forget()
         return redirect(url_for("mydata.deleted"), code=303)
     return render_template("mydata/delete.html", form=form)
 

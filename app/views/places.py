@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import contact_details
 from ..extensions import db
+from ..http import page_number
 from ..models import Place
 from ..pages import page_examples
 from ..places import hours
@@ -160,10 +161,7 @@ def search() -> str:
     typed = request.args.get("q")
     query = (typed if typed is not None else visit.where_typed()).strip()[:100]
     filters, modes = filters_from_request()
-    try:
-        page = max(1, min(int(request.args.get("page", "1")), 1000))
-    except ValueError:
-        page = 1
+    page = page_number()
     result = None
     if typed is not None:
         result = search_places(db.session, query, filters=filters, page=page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -10,7 +10,8 @@ from ..extensions import limiter
 from ..forms import ReturnCodeForm
 from ..i18n import safe_next
 from ..journeys import load_journeys
-from .assessment import resume_with_code
+from .assessment import where_to_go
+from .current import open_with_code
 
 bp = Blueprint("public", __name__)
 
@@ -41,13 +42,12 @@ def _wrong_code(response: Response) -> bool:
 def resume() -> str | Response:
     form = ReturnCodeForm()
     if form.validate_on_submit():
-        opened = resume_with_code(
-            form.code.data, safe_next(form.suite.data) if form.suite.data else None
-        )
-        if opened is not None:
-            return opened
-        form.code.errors.append(
-            _("Nous ne trouvons pas ce code. Vérifiez les chiffres et recommencez.")
+        person = open_with_code(form.code.data)
+        if person is not None:
+            target = safe_next(form.suite.data) if form.suite.data else where_to_go(person)
+            return redirect(target, code=303)
+        form.add_error(
+            form.code, _("Nous ne trouvons pas ce code. Vérifiez les chiffres et recommencez.")
         )
     return render_template("public/resume.html", form=form)
 

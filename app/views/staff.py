@@ -7,7 +7,6 @@ only while their organisation holds a valid consent; otherwise it is a 404.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -17,7 +16,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -26,18 +25,31 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import return_code
-from ..assessment import service
 from ..extensions import db, limiter
-from ..forms import EmptyForm
-from ..http import form_id
+from ..forms import (
+    AssistedForm,
+    EmptyForm,
+    Form,
+    NoteForm,
+    OrganisationForm,
+    OrientationForm,
+    RequestStatusForm,
+    SignInForm,
+    StaffAccountForm,
+    VouchersForm,
+    options,
+)
+from ..http import form_id, page_number
 from ..models import ContactRequest, Organisation, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
+from ..places.search import search_places
 from ..staff import access, accounts, consent, figures, records, requests
 from ..times import utcnow as now
-from .assessment import BANDS, DOMAIN_NAMES, remember
+from ..words import BANDS, DOMAIN_NAMES
+from .current import code_of, start_person
 
 bp = Blueprint("staff", __name__, url_prefix="/pro")
 
@@ -109,33 +121,24 @@ def person_or_404(person_id: int) -> Any:
         abort(404)
 
 
-def form_key() -> str:
-    """A one-time key for a form: posting it twice records one thing."""
-    return secrets.token_urlsafe(24)
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("60/hour", methods=["POST"])
 def sign_in() -> str | BaseResponse:
-    error = None
-    if request.method == "POST":
-        if not EmptyForm().validate_on_submit():
-            abort(400)
+    form = SignInForm()
+    if form.validate_on_submit():
         try:
             staff = accounts.sign_in(
-                db.session,
-                email=request.form.get("email", "")[:254],
-                password=request.form.get("password", "")[:200],
-                now=now(),
+                db.session, email=form.email.data, password=form.password.data, now=now()
             )
         except accounts.SignInRefused as refused:
-            error = (
+            form.add_error(
+                form.email,
                 _(
                     "Trop d'essais : ce compte est bloqué %(minutes)s minutes.",
                     minutes=accounts.LOCK_MINUTES,
                 )
                 if refused.locked_until
-                else _("Adresse e-mail ou mot de passe incorrect.")
+                else _("Adresse e-mail ou mot de passe incorrect."),
             )
         else:
             moment = now().timestamp()
@@ -145,15 +148,11 @@ def sign_in() -> str | BaseResponse:
             if not target.startswith("/pro") or target.startswith("//"):
                 target = url_for("staff.dashboard")
             return redirect(target, code=303)
-    return render_template(
-        "staff/sign_in.html", form=EmptyForm(), error=error, email=request.form.get("email", "")
-    )
+    return render_template("staff/sign_in.html", form=form)
 
 
 @bp.route("/deconnexion", methods=["POST"])
 def sign_out() -> BaseResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     session.clear()
     return redirect(url_for("staff.sign_in"), code=303)
 
@@ -162,14 +161,14 @@ def sign_out() -> BaseResponse:
 @page_examples({}, states=("mediator",))
 @staff_only
 def dashboard() -> str:
-    return render_template("staff/dashboard.html", form=EmptyForm())
+    return render_template("staff/dashboard.html")
 
 
 @bp.route("/personnes")
 @page_examples({}, states=("mediator",))
 @staff_only
 def people() -> str:
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)
+    page = page_number()
     found, total = consent.people(db.session, staff=g.staff, now=now(), page=page)
     return render_template("staff/people.html", people=found, total=total, page=page)
 
@@ -178,9 +177,24 @@ def people() -> str:
 @page_examples({"person_id": FromState("person")}, states=("mediator",))
 @staff_only
 def person(person_id: int) -> str:
+    return person_page(person_id)
+
+
+def person_page(person_id: int, **failed: Form) -> str:
+    """The person's page; a record form posted with errors (``vouchers=form``) takes the
+    place of its empty one."""
     person = person_or_404(person_id)
     access.record_access(db.session, staff=g.staff, person_id=person_id, what="person", now=now())
     result = person.result
+    page_forms: dict[str, Form] = {
+        "vouchers": VouchersForm(formdata=None),
+        "orientation": OrientationForm(formdata=None),
+        "note": NoteForm(formdata=None),
+        **failed,
+    }
+    page_forms["orientation"].place_id.choices = options(
+        (place.id, f"{place.name} ({place.commune})") for place in _nearby_places()
+    )
     return render_template(
         "staff/person.html",
         person=person,
@@ -197,76 +211,68 @@ def person(person_id: int) -> str:
             if c.organisation_id == g.staff.organisation_id
         ],
         records=records.records_for(db.session, staff=g.staff, person_id=person_id, now=now()),
-        form=EmptyForm(),
-        form_key=form_key(),
-        places=_nearby_places(g.staff.organisation),
-        errors={},
+        **page_forms,
     )
 
 
-def _nearby_places(organisation: Organisation | None) -> list[Place]:
+def _nearby_places() -> list[Place]:
+    organisation = g.staff.organisation
     if organisation is None:
         return []
-    from ..places.search import search_places
-
     found = search_places(db.session, organisation.postcode, per_page=20)
     return [hit.place for hit in found.places]
 
 
-def _record(person_id: int, write: Callable[[], object]) -> str | BaseResponse:
+def _record(
+    person_id: int, kind: str, form: Form, write: Callable[[], object]
+) -> str | BaseResponse:
+    """Save what ``form`` records about the person, or show the person's page with its errors."""
     person_or_404(person_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        write()
-    except records.RecordError as error:
-        return _person_with_error(person_id, _(error.message, **error.params))
-    return redirect(url_for("staff.person", person_id=person_id) + "#actions", code=303)
-
-
-def _person_with_error(person_id: int, message: str) -> str:
-    g.record_error = message
-    return person(person_id)
+    if form.validate_on_submit():
+        try:
+            write()
+        except records.RecordError as error:
+            form.fail(error)
+        else:
+            return redirect(url_for("staff.person", person_id=person_id) + "#actions", code=303)
+    return person_page(person_id, **{kind: form})
 
 
 @bp.route("/personnes/<int:person_id>/cheques", methods=["POST"])
 @staff_only
 def record_vouchers(person_id: int) -> str | BaseResponse:
-    from datetime import date
-
-    def write() -> object:
-        try:
-            count = int(request.form.get("count", ""))
-            expires_on = date.fromisoformat(request.form.get("expires_on", ""))
-        except ValueError as error:
-            raise records.RecordError(
-                _("Écrivez le nombre de chèques et leur date de fin (jour, mois, année).")
-            ) from error
-        return records.record_vouchers(
+    form = VouchersForm()
+    return _record(
+        person_id,
+        "vouchers",
+        form,
+        lambda: records.record_vouchers(
             db.session,
             staff=g.staff,
             person_id=person_id,
-            booklet_number=request.form.get("booklet", "")[:40],
-            count=count,
-            expires_on=expires_on,
-            form_key=request.form.get("form_key", "")[:64],
+            booklet_number=form.booklet_number.data,
+            count=form.voucher_count,
+            expires_on=form.expiry,
+            form_key=form.form_key.data,
             now=now(),
-        )
-
-    return _record(person_id, write)
+        ),
+    )
 
 
 @bp.route("/personnes/<int:person_id>/orientation", methods=["POST"])
 @staff_only
 def record_orientation(person_id: int) -> str | BaseResponse:
+    form = OrientationForm()
     return _record(
         person_id,
+        "orientation",
+        form,
         lambda: records.record_orientation(
             db.session,
             staff=g.staff,
             person_id=person_id,
-            place_id=request.form.get("place_id", "")[:128],
-            form_key=request.form.get("form_key", "")[:64],
+            place_id=form.place_id.data or "",
+            form_key=form.form_key.data,
             now=now(),
         ),
     )
@@ -275,14 +281,17 @@ def record_orientation(person_id: int) -> str | BaseResponse:
 @bp.route("/personnes/<int:person_id>/note", methods=["POST"])
 @staff_only
 def record_note(person_id: int) -> str | BaseResponse:
+    form = NoteForm()
     return _record(
         person_id,
+        "note",
+        form,
         lambda: records.record_note(
             db.session,
             staff=g.staff,
             person_id=person_id,
-            note=request.form.get("note", "")[: records.MAX_NOTE_LENGTH + 1],
-            form_key=request.form.get("form_key", "")[:64],
+            note=form.note.data or "",
+            form_key=form.form_key.data,
             now=now(),
         ),
     )
@@ -295,7 +304,7 @@ def queue() -> str:
     status = request.args.get("statut")
     if status not in requests.STATUSES:
         status = None
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)
+    page = page_number()
     found, total = requests.queue(db.session, staff=g.staff, status=status, now=now(), page=page)
     return render_template(
         "staff/queue.html",
@@ -318,7 +327,7 @@ def contact_request(request_id: int) -> str:
     return render_template(
         "staff/request.html",
         found=found,
-        form=EmptyForm(),
+        form=RequestStatusForm(formdata=None),
         flagged=requests.is_flagged(found, now()),
     )
 
@@ -335,14 +344,12 @@ def _request_or_404(request_id: int) -> Any:
 @staff_only
 def request_status(request_id: int) -> BaseResponse:
     _request_or_404(request_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    status = request.form.get("statut", "")
-    if status not in requests.STATUSES:
-        abort(400)
+    form = RequestStatusForm()
+    if not form.validate():
+        abort(400)  # only the page's buttons post here
     try:
         requests.set_status(
-            db.session, staff=g.staff, request_id=request_id, status=status, now=now()
+            db.session, staff=g.staff, request_id=request_id, status=form.status.data, now=now()
         )
     except requests.RequestError:
         pass  # a move that is not possible any more (the request was closed meanwhile)
@@ -351,48 +358,27 @@ def request_status(request_id: int) -> BaseResponse:
     return redirect(url_for("staff.contact_request", request_id=request_id), code=303)
 
 
-@bp.route("/accompagnement")
+@bp.route("/accompagnement", methods=["GET", "POST"])
 @page_examples({}, states=("mediator",))
 @staff_only
-def assisted_start() -> str:
-    return render_template(
-        "staff/assisted.html",
-        form=EmptyForm(),
-        durations=consent.DURATIONS_MONTHS,
-        version=consent.CONSENT_TEXT_VERSION,
-    )
-
-
-@bp.route("/accompagnement", methods=["POST"])
-@staff_only
-def assisted_begin() -> str | BaseResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+def assisted_start() -> str | BaseResponse:
+    form = AssistedForm()
     organisation = g.staff.organisation
-    months = request.form.get("months", type=int)
-    if organisation is None or months not in consent.DURATIONS_MONTHS:
-        return render_template(
-            "staff/assisted.html",
-            form=EmptyForm(),
-            durations=consent.DURATIONS_MONTHS,
-            version=consent.CONSENT_TEXT_VERSION,
-            error=_("Choisissez pendant combien de temps la personne partage ses résultats."),
+    if organisation is not None and form.validate_on_submit():
+        person = start_person(locale="fr")
+        person.assisted = True
+        db.session.commit()
+        consent.grant(
+            db.session,
+            person=person,
+            organisation=organisation,
+            purpose="share-results",
+            months=form.months.data,
+            now=now(),
+            assisted=True,
         )
-    bank = current_app.extensions["bank"]
-    person = service.start(db.session, bank, current_app.config["SECRET_KEY"], "fr")
-    person.assisted = True
-    db.session.commit()
-    consent.grant(
-        db.session,
-        person=person,
-        organisation=organisation,
-        purpose="share-results",
-        months=months,
-        now=now(),
-        assisted=True,
-    )
-    remember(person)
-    return redirect(url_for("assessment.question", position=1), code=303)
+        return redirect(url_for("assessment.question", position=1), code=303)
+    return render_template("staff/assisted.html", form=form, version=consent.CONSENT_TEXT_VERSION)
 
 
 @bp.route("/personnes/<int:person_id>/fiche")
@@ -400,8 +386,7 @@ def assisted_begin() -> str | BaseResponse:
 @staff_only
 def slip(person_id: int) -> str:
     person = person_or_404(person_id)
-    code = return_code.grouped(service.code_of(person, current_app.config["SECRET_KEY"]))
-    return render_template("staff/slip.html", person=person, code=code)
+    return render_template("staff/slip.html", person=person, code=code_of(person))
 
 
 @bp.route("/chiffres")
@@ -411,7 +396,7 @@ def figures_page() -> str:
     if g.staff.organisation is None:
         abort(404)
     months = figures.monthly_figures(db.session, organisation=g.staff.organisation, now=now())
-    return render_template("staff/figures.html", months=months, domain_names=DOMAIN_NAMES)
+    return render_template("staff/figures.html", months=months)
 
 
 @bp.route("/chiffres.csv")
@@ -423,52 +408,78 @@ def figures_csv() -> Response:
     months = figures.monthly_figures(db.session, organisation=g.staff.organisation, now=now())
     return Response(
         figures.figures_csv(months),
-        mimetype="text/csv",
+        mimetype="text/csv",  # UTF-8, with a byte-order mark for Excel
         headers={"Content-Disposition": 'attachment; filename="repere-chiffres.csv"'},
     )
 
 
-@bp.route("/admin", methods=["GET", "POST"])
+@bp.route("/chiffres.ods")
+@not_a_page
+@staff_only
+def figures_ods() -> Response:
+    if g.staff.organisation is None:
+        abort(404)
+    months = figures.monthly_figures(db.session, organisation=g.staff.organisation, now=now())
+    return Response(
+        figures.figures_ods(months),
+        mimetype=figures.ODS_MIMETYPE,
+        headers={"Content-Disposition": 'attachment; filename="repere-chiffres.ods"'},
+    )
+
+
+@bp.route("/admin")
 @page_examples({}, states=("admin",))
 @admin_only
-def admin() -> str | BaseResponse:
-    message = error = None
-    if request.method == "POST":
-        if not EmptyForm().validate_on_submit():
-            abort(400)
-        try:
-            if request.form.get("what") == "organisation":
-                created = accounts.create_organisation(
-                    db.session,
-                    name=request.form.get("name", "")[:200],
-                    kind=request.form.get("kind", ""),
-                    postcode=request.form.get("postcode", "")[:5],
-                    place_id=request.form.get("place_id") or None,
-                )
-                message = _(
-                    "Organisme créé. Son code de partage : %(code)s", code=created.share_code
-                )
-            else:
-                organisation_id = form_id(request.form.get("organisation_id"))
-                accounts.create_staff(
-                    db.session,
-                    email=request.form.get("email", "")[:254],
-                    name=request.form.get("name", "")[:200],
-                    password=request.form.get("password", "")[:200],
-                    role=request.form.get("role", ""),
-                    organisation_id=organisation_id,
-                )
-                message = _("Compte créé.")
-        except accounts.AccountError as problem:
-            error = _(problem.message, **problem.params)
-    from sqlalchemy import select
+def admin() -> str:
+    return admin_page()
 
-    return render_template(
-        "staff/admin.html",
-        form=EmptyForm(),
-        organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
-        kinds=accounts.KINDS,
-        roles=accounts.ROLES,
-        message=message,
-        error=error,
-    )
+
+def admin_page(**failed: Form) -> str:
+    """The administrator's page; a form posted with errors takes the place of its empty one."""
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    page_forms: dict[str, Form] = {
+        "organisation_form": OrganisationForm(formdata=None),
+        "account_form": StaffAccountForm(formdata=None, organisations=organisations),
+        **failed,
+    }
+    return render_template("staff/admin.html", organisations=organisations, **page_forms)
+
+
+@bp.route("/admin/organismes", methods=["POST"])
+@admin_only
+def create_organisation() -> str | BaseResponse:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            created = accounts.create_organisation(
+                db.session, name=form.name.data, kind=form.kind.data, postcode=form.postcode.data
+            )
+        except accounts.AccountError as problem:
+            form.fail(problem)
+        else:
+            flash(_("Organisme créé. Son code de partage : %(code)s", code=created.share_code))
+            return redirect(url_for("staff.admin"), code=303)
+    return admin_page(organisation_form=form)
+
+
+@bp.route("/admin/comptes", methods=["POST"])
+@admin_only
+def create_account() -> str | BaseResponse:
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form = StaffAccountForm(organisations=organisations)
+    if form.validate_on_submit():
+        try:
+            accounts.create_staff(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                role=form.role.data,
+                organisation_id=form_id(form.organisation_id.data),
+            )
+        except accounts.AccountError as problem:
+            form.fail(problem)
+        else:
+            flash(_("Compte créé."))
+            return redirect(url_for("staff.admin"), code=303)
+    return admin_page(account_form=form)

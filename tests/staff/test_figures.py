@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,7 +18,13 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.models import Organisation
 from app.staff.consent import grant, withdraw
-from app.staff.figures import CSV_HEADER, MonthFigures, figures_csv, monthly_figures
+from app.staff.figures import (
+    CSV_HEADER,
+    MonthFigures,
+    figures_csv,
+    figures_ods,
+    monthly_figures,
+)
 from app.staff.records import record_note, record_vouchers
 from app.staff.requests import create_request, set_status
 
@@ -236,13 +244,15 @@ def test_the_csv_has_a_french_header_one_row_per_month_and_no_personal_data() ->
         figures = monthly_figures(db, organisation=org, months=3, now=NOW)
         text = figures_csv(figures)
         share_code = org.share_code
-    rows = list(csv.reader(io.StringIO(text)))
+    # French spreadsheets: a byte-order mark (Excel then reads UTF-8), ";" between fields.
+    assert text.startswith("\ufeffmois;")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     assert rows[0] == list(CSV_HEADER)
     assert rows[0][:3] == ["mois", "tests_seuls", "tests_accompagnes"]
     assert [row[0] for row in rows[1:]] == ["2026-11", "2026-10", "2026-09"]
     november = dict(zip(rows[0], rows[1], strict=True))
     assert november["tests_seuls"] == "1" and november["tests_accompagnes"] == "1"
-    assert november["cheques_remis"] == "8" and november["delai_median_reponse_heures"] == "24.0"
+    assert november["cheques_remis"] == "8" and november["delai_median_reponse_heures"] == "24,0"
     assert dict(zip(rows[0], rows[2], strict=True))["delai_median_reponse_heures"] == ""
     for secret in (
         ORG_NAME,
@@ -259,7 +269,7 @@ def test_the_csv_has_a_french_header_one_row_per_month_and_no_personal_data() ->
     ):
         assert secret not in text
     assert all(
-        cell.replace(".", "").replace("-", "").isdigit() or cell == ""
+        cell.replace(",", "").replace("-", "").isdigit() or cell == ""
         for row in rows[1:]
         for cell in row
     )
@@ -276,3 +286,40 @@ def test_an_organisation_without_activity_has_zeros() -> None:
     assert figures == [MonthFigures(month=date(2026, 11, 1)), MonthFigures(month=date(2026, 10, 1))]
     assert figures[0].bands == {0: 0, 1: 0, 2: 0, 3: 0}
     assert sum(figures[0].weakest_domains.values()) == 0
+
+
+def test_the_ods_holds_the_same_table_with_typed_numbers() -> None:
+    with new_session() as db:
+        org = build(db)
+        figures = monthly_figures(db, organisation=org, months=3, now=NOW)
+        data = figures_ods(figures)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    first = archive.infolist()[0]
+    # What makes it an OpenDocument file: "mimetype" first, not compressed.
+    assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+    assert archive.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+    assert b'manifest:full-path="content.xml"' in archive.read("META-INF/manifest.xml")
+    ns = {
+        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    }
+    content = ET.fromstring(archive.read("content.xml"))
+    value = f"{{{ns['office']}}}value"
+    kind = f"{{{ns['office']}}}value-type"
+    rows = [
+        [(cell.get(kind), cell.get(value), "".join(cell.itertext())) for cell in row]
+        for row in content.iterfind(".//table:table-row", ns)
+    ]
+    assert [text for _kind, _value, text in rows[0]] == list(CSV_HEADER)
+    november = dict(zip(CSV_HEADER, rows[1], strict=True))
+    assert november["mois"] == ("string", None, "2026-11")
+    assert november["tests_seuls"] == ("float", "1", "1")
+    assert november["delai_median_reponse_heures"] == ("float", "24.0", "24,0")
+    assert dict(zip(CSV_HEADER, rows[2], strict=True))["delai_median_reponse_heures"] == (
+        None,
+        None,
+        "",
+    )
+    assert len(rows) == 4
+    for secret in (ORG_NAME, STAFF_NAME, EMAIL, PHONE, BOOKLET):
+        assert secret.encode() not in archive.read("content.xml")
