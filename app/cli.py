@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
+from .staff.accounts import KINDS, ROLES
 
 #: Problems printed by import-places; --report writes them all.
 MAX_PROBLEMS_SHOWN = 20
@@ -190,9 +191,7 @@ def import_places_command(
 
 @click.command("create-organisation")
 @click.option("--name", required=True)
-@click.option(
-    "--kind", required=True, help="france-travail, france-services, association, mairie, other"
-)
+@click.option("--kind", required=True, type=click.Choice(KINDS))
 @click.option("--postcode", required=True)
 @click.option("--place-id", default=None, help="The id of its place in the places file, if any.")
 @with_appcontext
@@ -213,7 +212,7 @@ def create_organisation_command(name: str, kind: str, postcode: str, place_id: s
 @click.command("create-staff")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, help="mediator, counsellor or admin")
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--organisation-id", type=int, default=None)
 @click.password_option(help="At least 12 characters (asked if not given).")
 @with_appcontext
@@ -243,12 +242,11 @@ def create_staff_command(
 def expire_requests_command() -> None:
     """Close requests to be contacted left without answer for 30 days, and erase the
     contact details of requests closed for 30 days. Safe to run again: run it daily."""
-    from datetime import UTC, datetime
-
     from .extensions import db
     from .staff.requests import expire_and_erase
+    from .times import utcnow
 
-    expired, erased = expire_and_erase(db.session, now=datetime.now(UTC))
+    expired, erased = expire_and_erase(db.session, now=utcnow())
     click.echo(f"{expired} demande(s) expirée(s), {erased} coordonnée(s) effacée(s).")
 
 
@@ -276,6 +274,7 @@ def purge_command(now_text: str | None) -> None:
 
     from .extensions import db
     from .mydata import purge
+    from .times import utcnow
 
     if now_text:
         try:
@@ -285,7 +284,7 @@ def purge_command(now_text: str | None) -> None:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     else:
-        now = datetime.now(UTC)
+        now = utcnow()
     config = current_app.config
     report = purge(
         db.session,

@@ -137,10 +137,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         },
         # Wrong codes to come back, per client address and for everyone together.
         # README explains what these mean for someone trying to guess a code.
-        "RETURN_CODE_LIMIT_PER_CLIENT": env.get(
-            "RETURN_CODE_LIMIT_PER_CLIENT", "10/minute;30/hour"
-        ),
-        "RETURN_CODE_LIMIT_OVERALL": env.get("RETURN_CODE_LIMIT_OVERALL", "500/hour"),
+        "RETURN_CODE_LIMIT_PER_CLIENT": env.get("RETURN_CODE_LIMIT_PER_CLIENT", PER_CLIENT),
+        "RETURN_CODE_LIMIT_OVERALL": env.get("RETURN_CODE_LIMIT_OVERALL", OVERALL),
         # Retention (see the privacy notice): a journey unused for this many months is
         # erased by `flask purge`; consents are deleted this many days after their end;
         # access records are kept this many years (not settable: the database enforces it).

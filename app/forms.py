@@ -249,12 +249,13 @@ class OrganisationChoiceForm(Form):
 
     whole_form_field = "organisation"
 
-    def __init__(self, *args: Any, nearby: Iterable[Organisation] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.organisation.choices = options(
-            (str(found.id), f"{found.name} ({found.postcode})") for found in nearby
-        )
         self.chosen: Organisation | None = None
+        self.organisation.choices = options(
+            (str(found.id), f"{found.name} ({found.postcode})")
+            for found in accounts.organisations_near_postcode(db.session, self.cp.data)
+        )
 
     def validate_organisation(self, field: RadioField) -> None:
         code = (self.code.data or "").strip()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .assessment.bank import DONT_KNOW, Bank
 from .models import (
+    OPEN_REQUEST_STATUSES,
     AccessRecord,
     Answer,
     Consent,
@@ -39,7 +40,7 @@ from .models import (
     StepDone,
 )
 from .staff.access import accesses_to
-from .staff.requests import OPEN_STATUSES, expire_and_erase
+from .staff.requests import expire_and_erase
 from .times import add_months, as_utc, utc
 
 __all__ = ["PurgeReport", "collect", "erase", "purge"]
@@ -322,7 +323,7 @@ def inactive_people(db: Session, *, now: datetime, months: int) -> list[int]:
                 ),
                 ~exists().where(
                     ContactRequest.person_id == Person.id,
-                    ContactRequest.status.in_(OPEN_STATUSES),
+                    ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
                 ),
             )
             .order_by(Person.id)

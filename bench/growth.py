@@ -86,7 +86,7 @@ def generate(connection, size: int, org_id: int, template: dict) -> None:
     base_j = connection.execute(text("SELECT coalesce(max(id), 0) FROM journey")).scalar_one()
     base_c = connection.execute(text("SELECT coalesce(max(id), 0) FROM consent")).scalar_one()
     base_o = connection.execute(text("SELECT coalesce(max(id), 0) FROM organisation")).scalar_one()
-    stride = size // FOLLOWED
+    stride = max(1, size // FOLLOWED)  # tiny runs (the smoke test) follow everyone
     connection.execute(text("SET LOCAL synchronous_commit = off"))
     connection.execute(
         text(

@@ -62,9 +62,8 @@ from bench.common import (
 DEFAULT_OUT = ROOT / "docs" / "load-benchmark.md"
 LEVELS = (10, 50, 200)
 TARGETS = ("hello", "question page", "mix")
+#: People seeded mid-test (half as many finish the test, a quarter share their results).
 MID_TEST = 24
-FINISHED = 12
-SHARING = 6
 #: Share of each kind of request in the mix (out of 20).
 MIX = {"home": 3, "question": 6, "answer": 4, "results": 3, "places": 2, "queue": 2}
 HELLO = """\
@@ -195,8 +194,11 @@ def lua_table(entries: list[Entry]) -> str:
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
-def seed(port: int, share_code: str, email: str, log) -> dict[str, list[Entry]]:
+def seed(
+    port: int, share_code: str, email: str, log, mid_test: int = MID_TEST
+) -> dict[str, list[Entry]]:
     """Walk people through the site; return the requests each target is made of."""
+    finished, sharing = max(1, mid_test // 2), max(1, mid_test // 4)
     from urllib.parse import urlencode
 
     from app.assessment.bank import load_bank
@@ -205,7 +207,7 @@ def seed(port: int, share_code: str, email: str, log) -> dict[str, list[Entry]]:
     bank = load_bank()
     questions: list[Entry] = []
     answers: list[Entry] = []
-    for n in range(MID_TEST):
+    for n in range(mid_test):
         person = Visitor(port)
         path, answered = walk_test(person, stop_after=3 + n % 5)
         # The question they are on, and re-posting their last answer (harmless, a write).
@@ -218,11 +220,11 @@ def seed(port: int, share_code: str, email: str, log) -> dict[str, list[Entry]]:
         answers.append(Entry("answer", "POST", answered[-1], cookie, urlencode(form, doseq=True)))
         person.connection.close()
     results: list[Entry] = []
-    for n in range(FINISHED):
+    for n in range(finished):
         person = Visitor(port)
         path, _ = walk_test(person)
         assert path == "/resultats", path
-        if n < SHARING:
+        if n < sharing:
             share_and_ask(person, share_code)
         results.append(Entry("results", "GET", "/resultats", person.cookie_header()))
         person.connection.close()
@@ -243,7 +245,7 @@ def seed(port: int, share_code: str, email: str, log) -> dict[str, list[Entry]]:
         else:
             status, _, _ = v.request("POST", e.path, dict(_parse(e.body)))
             assert status == 303, (e.kind, status)
-    log(f"seeded {MID_TEST} people mid-test, {FINISHED} with results, {SHARING} sharing")
+    log(f"seeded {mid_test} people mid-test, {finished} with results, {sharing} sharing")
     pools = {
         "home": home,
         "question": questions,
@@ -253,7 +255,7 @@ def seed(port: int, share_code: str, email: str, log) -> dict[str, list[Entry]]:
         "queue": queue,
     }
     mix: list[Entry] = []
-    for round_ in range(MID_TEST):
+    for round_ in range(mid_test):
         for kind, weight in MIX.items():
             pool = pools[kind]
             for w in range(weight):
@@ -384,7 +386,7 @@ def step_cost(samples: int = 60) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def page_parts(env: dict[str, str]) -> dict[str, float]:
+def page_parts(env: dict[str, str], repeat: int = 300) -> dict[str, float]:
     """Where one question page's time goes inside the app (ms, best of 5 batches), measured
     in this process with Flask's test client on the benchmark's database: the whole page,
     an unknown address (the framework and the shared layout alone), and the parts."""
@@ -397,6 +399,7 @@ def page_parts(env: dict[str, str]) -> dict[str, float]:
     from app.extensions import db
     from app.forms import AnswerForm
     from app.views import assessment
+    from app.views.current import current_person
     from tests.flow import item_on_page, post_answer, right_answer, start_test
 
     saved = dict(os.environ)
@@ -414,7 +417,7 @@ def page_parts(env: dict[str, str]) -> dict[str, float]:
         path = post_answer(client, path, right_answer(bank.get(item_on_page(html))))[1]
     headers = {"Accept-Encoding": "br, gzip"}
 
-    def best(work, n: int = 300) -> float:
+    def best(work, n: int = repeat) -> float:
         for _ in range(30):
             work()
         times = []
@@ -437,7 +440,7 @@ def page_parts(env: dict[str, str]) -> dict[str, float]:
 
         def load():
             db.session.expunge_all()
-            return assessment.current_person()
+            return current_person()
 
         person = load()
         state = service.progress(person, bank)
@@ -492,8 +495,8 @@ def report(
         "since there is no TLS here), on a fresh PostgreSQL database migrated with "
         "`flask --app wsgi db upgrade` and the demo places imported, rate limits in an empty "
         "Redis database. No nginx in front.",
-        f"- Seeded over HTTP: {MID_TEST} people mid-test (3 to 7 answers), {FINISHED} with "
-        f"results, {SHARING} of whom shared them with an organisation and asked to be "
+        f"- Seeded over HTTP: {args.people} people mid-test (3 to 7 answers), "
+        f"{max(1, args.people // 2)} with results, {max(1, args.people // 4)} of whom shared them with an organisation and asked to be "
         "contacted; a mediator of that organisation (`flask create-organisation/"
         "create-staff`) signed in.",
         "- Load: `wrk -t 2` with a Lua script; every request carries one of the seeded "
@@ -707,6 +710,18 @@ def main(argv=None) -> int:
         help="concurrent clients per level, comma-separated (default %(default)s)",
     )
     parser.add_argument(
+        "--people",
+        type=int,
+        default=MID_TEST,
+        help="people seeded mid-test (half as many finish, a quarter share; default %(default)s)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=300,
+        help="repetitions when timing the parts of a page (default %(default)s)",
+    )
+    parser.add_argument(
         "--targets",
         default=",".join(TARGETS),
         help="what to load, comma-separated among %(default)s (a partial run for a quick look)",
@@ -729,7 +744,7 @@ def main(argv=None) -> int:
             _, share_code, email = create_staff(env)
             log("database ready")
             with gunicorn(env) as port:
-                pools = seed(port, share_code, email, log)
+                pools = seed(port, share_code, email, log, args.people)
                 for name, entries in pools.items():
                     (folder_path / f"{name}.lua").write_text(LUA % lua_table(entries))
                 for target, pool in (("mix", "mix"), ("question page", "question")):
@@ -738,7 +753,7 @@ def main(argv=None) -> int:
                             wrk, port, target, folder_path / f"{pool}.lua", args.duration, log,
                             counts,
                         )  # fmt: skip
-            parts = page_parts(env)
+            parts = page_parts(env, args.repeat)
             log("question page, in the app: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
             from sqlalchemy import create_engine, text
 
@@ -756,7 +771,7 @@ def main(argv=None) -> int:
     import gunicorn as gunicorn_module
 
     versions = f"gunicorn {gunicorn_module.__version__}, PostgreSQL {pg}, {wrk_version.strip()}"
-    step = step_cost()
+    step = step_cost(max(5, args.repeat // 5))
     log(f"engine step: median {step[0]:.2f} ms, p95 {step[1]:.2f} ms")
     args.out.write_text(
         report(levels, args, versions, time.perf_counter() - started, step, parts),

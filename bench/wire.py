@@ -372,6 +372,8 @@ def report(rows, whole, browser, dsfr_version, wall) -> str:
             f"| {b['name']} | {b['cold']['ms']} | {b['cold']['bytes']} | {b['warm']['ms']} "
             f"| {b['warm']['bytes']} |"
         )
+    if not browser:
+        out.append("| not measured in this run (`--no-browser`) | | | | |")
     out += [""]
     for b in browser:
         if "DSFR" in b["name"]:
@@ -401,11 +403,16 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="bytes only: skip the 2G load times in Chromium (and the DSFR download)",
+    )
     args = parser.parse_args(argv)
     log = log_to_stderr()
     started = time.perf_counter()
     rows, whole = page_sizes(log)
-    browser, dsfr_version = browser_times(log)
+    browser, dsfr_version = ([], "") if args.no_browser else browser_times(log)
     args.out.write_text(
         report(rows, whole, browser, dsfr_version, time.perf_counter() - started),
         encoding="utf-8",

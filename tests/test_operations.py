@@ -148,6 +148,19 @@ def test_one_log_line_per_request_with_no_personal_data(
     assert not re.search(rf"/{person_id}\b", written), "a person's number is in the log"
 
 
+def test_request_lines_keep_their_status_and_duration() -> None:
+    """Status and duration side by side look like a phone number to ``redact``: the request
+    lines, made of safe fields only, are written as they are."""
+    handler = make_handler("text")
+    record = logging.getLogger(REQUEST_LOGGER).makeRecord(
+        REQUEST_LOGGER, logging.INFO, __file__, 0, "%s %s %s %s ms",
+        ("GET", "/test/question/<int:position>", 200, 123.4), None,
+    )  # fmt: skip
+    assert handler.filter(record)
+    line = handler.format(record)
+    assert line.endswith("GET /test/question/<int:position> 200 123.4 ms"), line
+
+
 def test_json_log_lines_are_one_object_each() -> None:
     stream = io.StringIO()
     handler = make_handler("json")

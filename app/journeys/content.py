@@ -1,35 +1,7 @@
 """Journey content: loads and validates the two journeys and the "learn the basics" step.
 
-Pure Python (standard library only), no Flask. The texts live in ``app/content/journeys/``;
-every text is French and is a gettext msgid (the web layer translates it).
-
-Files (sorted by name; one journey per file, plus one special file)::
-
-    # futur-metier.toml: a journey; its id is the file name
-    id = "futur-metier"
-    title = "Je choisis mon futur métier"
-    intro = "..."                      # 1-3 short sentences
-
-    [[step]]                           # at least one, in the order the person follows them
-    id = "decouvrir-metiers"           # kebab-case, unique in the journey
-    title = "Découvrir des métiers"    # short
-    why = "..."                        # 1-2 sentences: why this step matters
-    domain = "information"             # the scored domain the step needs (SCORED_DOMAINS)
-    band_needed = 1                    # 0 Découverte, 1 Premiers pas, 2 Autonome, 3 À l'aise
-    how_to = ["...", "..."]            # the "alone" way: 2-4 short steps, plain words
-    link_url = "https://..."           # one public online service, https only
-    link_label = "..."                 # plain words: what the link opens
-    # first_way = "counsellor"         # optional: the step is done with that person, so this
-    #                                  # way always comes first ("counsellor" or "mediator")
-    # good_to_know = ["...", "..."]    # optional: short facts shown with the step
-
-    # apprendre-bases.toml (BASICS_FILE): one [step] table with the keys above, id
-    # "apprendre-bases" (BASICS_STEP_ID). It is put at the top of every journey when the person
-    # needs to learn the basics (see app/journeys/rules.py).
-
-Any mistake raises :class:`JourneyError` at load time, naming the file, the step and the
-problem: unknown or missing keys, wrong types, empty texts, ids used twice, unknown domain,
-band outside 0-3, a link that is not https.
+Pure Python, no Flask. The texts (French gettext msgids) live in ``app/content/journeys/``;
+their format and checks are described in docs/journeys.md.
 """
 
 from __future__ import annotations

@@ -1,31 +1,8 @@
 """Which way to offer first, step by step: the rule that fits a journey to a person's levels.
 
-Pure Python, no Flask. Every step can be done in 3 ways (:class:`Way`): "alone" (en autonomie,
-online with the step's how-to), "mediator" (avec un médiateur ou une médiatrice: a place
-nearby) and "counsellor" (avec mon conseiller ou ma conseillère: a contact request). All 3 are
-always offered; the rule only orders them and gives one reason (:class:`Reason`), which the
-page shows as one sentence (:data:`REASONS`, French msgids the web layer wraps in gettext).
-
-The rule, for a step that needs band ``n`` in domain ``d``, for a person whose band in ``d`` is
-``b`` (0 Découverte, 1 Premiers pas, 2 Autonome, 3 À l'aise):
-
-1. No result yet (``levels is None``): alone, mediator, counsellor — ``no-result``.
-2. Otherwise the gap is ``n - b``, plus 1 when the person needs to learn the basics
-   (``needs_basics``: the overall decision is surer than one domain's band, so the basics
-   count as one band less everywhere):
-
-   * gap ≤ 0: alone, mediator, counsellor — ``level-ok`` (the level is enough);
-   * gap = 1: mediator, alone, counsellor — ``close`` (a little help is enough);
-   * gap ≥ 2: mediator, counsellor, alone — ``far`` (the step is well above the level).
-
-   When the basics made the difference (the same step without ``needs_basics`` would have
-   come out better), the reason is ``basics`` instead of ``close`` or ``far``.
-3. A step done with one person (``Step.first_way``: "check my plan with my counsellor",
-   "learn the basics" with a mediator) always puts that way first, then the other two in the
-   order above — ``counsellor-step`` or ``mediator-step``. This holds without a result too.
-
-:func:`plan` applies the rule to every step of a journey, and puts the "apprendre-bases" step
-first when ``needs_basics`` is true.
+Pure Python, no Flask. All three ways (:class:`Way`) are always offered; the rule orders them
+and gives one reason (:class:`Reason`, shown as one sentence from :data:`REASONS`). The rule
+is written out in docs/journeys.md.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ __all__ = [
     "format_share_code",
     "normalise_email",
     "organisations_near",
+    "organisations_near_postcode",
     "sign_in",
 ]
 
@@ -154,6 +155,14 @@ def _in_departement(departement: str) -> ColumnElement[bool]:
     if departement == "2B":
         return Organisation.postcode.between("20200", "20999")
     return Organisation.postcode.like(f"{departement}%")
+
+
+def organisations_near_postcode(db: Session, typed: str | None) -> list[Organisation]:
+    """The organisations near a postcode as typed by a person; none for anything else."""
+    postcode = (typed or "").strip()
+    if len(postcode) != 5 or not postcode.isascii() or not postcode.isdigit():
+        return []
+    return organisations_near(db, postcode)
 
 
 def organisations_near(db: Session, postcode: str, limit: int = 10) -> list[Organisation]:

@@ -46,8 +46,6 @@ CONSENT_TEXT_VERSION = "2026-11-1"
 PURPOSES = ("share-results", "contact")
 DURATIONS_MONTHS = (1, 6, 12)
 MAX_PER_PAGE = 100
-#: Requests still waiting for an answer (see app/staff/requests.py).
-OPEN_STATUSES = OPEN_REQUEST_STATUSES
 
 
 class NotVisible(LookupError):
@@ -163,7 +161,7 @@ def withdraw(db: Session, *, person: Person, consent_id: int, now: datetime) -> 
             update(ContactRequest)
             .where(
                 ContactRequest.consent_id == consent.id,
-                ContactRequest.status.in_(OPEN_STATUSES),
+                ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
             )
             .values(status="cancelled", closed_at=now)
         )

@@ -36,7 +36,6 @@ __all__ = [
     "EXPIRE_AFTER_DAYS",
     "FLAG_AFTER_DAYS",
     "HALVES",
-    "OPEN_STATUSES",
     "SLOTS",
     "STATUSES",
     "RequestError",
@@ -55,7 +54,6 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 HALVES = ("am", "pm")
 SLOTS = tuple(f"{day}-{half}" for day in DAYS for half in HALVES)
 STATUSES = ("new", "in-progress", "done", "cancelled", "expired")
-OPEN_STATUSES = OPEN_REQUEST_STATUSES
 CLOSED_STATUSES = ("done", "cancelled", "expired")
 FLAG_AFTER_DAYS = 10
 EXPIRE_AFTER_DAYS = 30
@@ -236,7 +234,7 @@ def cancel_by_person(
     )
     if request is None:
         raise NotVisible(request_id)
-    if request.status not in OPEN_STATUSES:
+    if request.status not in OPEN_REQUEST_STATUSES:
         return request
     request.status = "cancelled"
     request.closed_at = now
@@ -263,7 +261,7 @@ def requests_of(db: Session, person: Person) -> list[ContactRequest]:
 def is_flagged(request: ContactRequest, now: datetime) -> bool:
     """Open, not answered yet, and made more than ``FLAG_AFTER_DAYS`` ago."""
     return (
-        request.status in OPEN_STATUSES
+        request.status in OPEN_REQUEST_STATUSES
         and request.answered_at is None
         and utc(now) - as_utc(request.created_at) > timedelta(days=FLAG_AFTER_DAYS)
     )
@@ -305,7 +303,7 @@ def expire_and_erase(db: Session, *, now: datetime) -> tuple[int, int]:
     expired = db.execute(
         update(ContactRequest)
         .where(
-            ContactRequest.status.in_(OPEN_STATUSES),
+            ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
             ContactRequest.created_at < now - timedelta(days=EXPIRE_AFTER_DAYS),
         )
         .values(status="expired", closed_at=now)
@@ -343,7 +341,7 @@ def queue(
         return [], 0
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    statuses = OPEN_STATUSES if status is None else (status,)
+    statuses = OPEN_REQUEST_STATUSES if status is None else (status,)
     where = (
         ContactRequest.organisation_id == staff.organisation_id,
         ContactRequest.status.in_(statuses),

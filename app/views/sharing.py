@@ -6,14 +6,16 @@ once from « Mon espace ».
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ContactRequestForm, EmptyForm, ShareForm
-from ..models import Organisation
+from ..models import Person
 from ..pages import page_examples
-from ..staff import accounts, consent, requests
+from ..staff import consent, requests
 from ..times import utcnow as now
 from . import visit
 from .current import current_person, person_or_start
@@ -21,18 +23,10 @@ from .current import current_person, person_or_start
 bp = Blueprint("sharing", __name__)
 
 
-def nearby(postcode: str | None) -> list[Organisation]:
-    """The organisations near a postcode typed on the page (none for anything else)."""
-    postcode = (postcode or "").strip()
-    if len(postcode) != 5 or not postcode.isascii() or not postcode.isdigit():
-        return []
-    return accounts.organisations_near(db.session, postcode)
-
-
-def postcode_typed() -> str:
-    """The postcode that lists the organisations: in the address (GET) or the form (POST),
-    else the one remembered for the visit (see visit.py); one typed here is remembered."""
-    typed = request.values.get("cp")
+def postcode_asked() -> str:
+    """The postcode that lists the organisations: the one in the address, else the one
+    remembered for the visit (see visit.py); one typed here is remembered."""
+    typed = request.args.get("cp")
     if typed is None:
         return visit.postcode_typed()
     visit.remember_postcode(typed)
@@ -45,8 +39,7 @@ def share() -> str | Response:
     person = current_person()
     if person is None or person.result is None:
         return redirect(url_for("assessment.intro"))
-    postcode = postcode_typed()
-    form = ShareForm(nearby=nearby(postcode), cp=postcode)
+    form = ShareForm(cp=postcode_asked())
     if form.validate_on_submit():
         consent.grant(
             db.session,
@@ -60,7 +53,6 @@ def share() -> str | Response:
     return render_template(
         "sharing/share.html",
         form=form,
-        postcode=postcode,
         version=consent.CONSENT_TEXT_VERSION,
     )
 
@@ -68,10 +60,7 @@ def share() -> str | Response:
 @bp.route("/etre-contacte", methods=["GET", "POST"])
 @page_examples({}, {"cp": "93200", "origine": "recherche-emploi/cv"})
 def contact() -> str | Response:
-    postcode = postcode_typed()
-    form = ContactRequestForm(
-        nearby=nearby(postcode), cp=postcode, origine=request.args.get("origine", "")
-    )
+    form = ContactRequestForm(cp=postcode_asked(), origine=request.args.get("origine", ""))
     if form.validate_on_submit():
         try:
             requests.create_request(
@@ -90,7 +79,7 @@ def contact() -> str | Response:
             form.fail(error)
         else:
             return redirect(url_for("sharing.my_space"), code=303)
-    return render_template("sharing/contact.html", form=form, postcode=postcode)
+    return render_template("sharing/contact.html", form=form)
 
 
 @bp.route("/mon-espace")
@@ -106,25 +95,30 @@ def my_space() -> str:
     )
 
 
-@bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
-def withdraw(consent_id: int) -> Response:
+def _in_my_space(change: Callable[[Person], object]) -> Response:
+    """Make a change the person asked for in « Mon espace », then show it there; anything
+    that is not theirs (or no person in this browser) is not found."""
     person = current_person()
     if person is None:
         abort(404)
     try:
-        consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
+        change(person)
     except consent.NotVisible:
         abort(404)
     return redirect(url_for("sharing.my_space"), code=303)
+
+
+@bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
+def withdraw(consent_id: int) -> Response:
+    return _in_my_space(
+        lambda person: consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
+    )
 
 
 @bp.route("/mon-espace/demandes/<int:request_id>/annuler", methods=["POST"])
 def cancel_request(request_id: int) -> Response:
-    person = current_person()
-    if person is None:
-        abort(404)
-    try:
-        requests.cancel_by_person(db.session, person=person, request_id=request_id, now=now())
-    except consent.NotVisible:
-        abort(404)
-    return redirect(url_for("sharing.my_space"), code=303)
+    return _in_my_space(
+        lambda person: requests.cancel_by_person(
+            db.session, person=person, request_id=request_id, now=now()
+        )
+    )
