@@ -22,16 +22,21 @@ node_modules/.installed: package.json package-lock.json
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
-## Install, migrate the database, load the demo places, serve http://127.0.0.1:5000
+## Install, migrate the database, load the demo places, make the recordings that are
+## missing or stale (nothing when all are up to date), serve http://127.0.0.1:5000
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) import-places app/content/places/lieux-demo.csv
+	$(FLASK) build-audio
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Every test: lint, then the whole suite on SQLite (unit, page gates, concurrency,
 ## accessibility in headless Chromium), then the suite again on PostgreSQL, where each test
 ## app gets a database of its own (tests/databases.py). The browser (axe-core) tests check
-## HTML, which does not depend on the database: they run in the SQLite pass only.
+## HTML, which does not depend on the database: they run in the SQLite pass only, and so
+## does the check of every recording's sound. The first run makes the recordings the tests
+## use into build/test-audio/ (about 40 s of CPU in 2 processes); later runs make only what
+## changed.
 ## Without a PostgreSQL server the second pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
 test: lint test-sqlite test-postgres
 
@@ -39,13 +44,14 @@ test: lint test-sqlite test-postgres
 test-sqlite: $(VENV)/.installed node_modules/.installed translations
 	$(BIN)/python -m pytest
 
-## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests left out; two gunicorn servers
-## also share the database and a Redis of their own there (tests/test_two_servers.py).
+## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests and the check of every
+## recording's sound (audio_files) left out; two gunicorn servers also share the database
+## and a Redis of their own there (tests/test_two_servers.py).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(VENV)/.installed translations
 	@if $(BIN)/python -m tests.databases check '$(TEST_POSTGRES_URL)'; then \
-		echo "TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m 'not browser'"; \
-		TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -m 'not browser'; \
+		echo "TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m 'not browser and not audio_files'"; \
+		TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -m 'not browser and not audio_files'; \
 	elif [ "$${REQUIRE_POSTGRES:-}" = 1 ]; then \
 		echo "REQUIRE_POSTGRES=1: the PostgreSQL pass must run." >&2; exit 1; \
 	else \
@@ -87,4 +93,4 @@ lock-upgrade: $(VENV)/.installed
 	$(PIP_COMPILE) --upgrade pyproject.toml
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance build .pytest_cache .ruff_cache

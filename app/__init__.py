@@ -50,8 +50,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     health.init_app(app)
 
-    from .views import assessment, journeys, mydata, places, public, sharing, staff, visit
+    from .views import assessment, audio, journeys, mydata, places, public, sharing, staff, visit
 
+    audio.init_app(app, app.extensions["bank"])
     app.register_blueprint(public.bp)
     app.register_blueprint(assessment.bp)
     app.register_blueprint(journeys.bp)

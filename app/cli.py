@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -296,6 +297,83 @@ def purge_command(now_text: str | None) -> None:
     click.echo(report.summary())
 
 
+@click.command("build-audio")
+@click.option("--check", is_flag=True, help="Make nothing: list what is missing or stale.")
+@click.option("--force", is_flag=True, help="Make every recording again.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="the processors, at most 4",
+    help="Processes that make recordings at once.",
+)
+@click.option(
+    "--script",
+    "script_locale",
+    metavar="LANGUAGE",
+    default=None,
+    help="Print what to record in LANGUAGE (fr, en, ar) for human voices, and stop.",
+)
+@with_appcontext
+def build_audio_command(check: bool, force: bool, jobs: int, script_locale: str | None) -> None:
+    """Make the recordings read aloud (every question, the pages, the results) that are
+    missing or stale, into AUDIO_DIR. Human recordings in RECORDINGS_DIR win over eSpeak NG.
+
+    Safe to run again: what is up to date is kept. `make run` runs it. Without speech
+    synthesis or a voice, it says what is missing and the site runs without those links.
+    With --check, exits with status 1 when a recording is missing or stale.
+    """
+    from .audio import site_clips
+    from .audio.library import build, human_file_name
+
+    config = current_app.config
+    bank = current_app.extensions["bank"]
+    translations = Path(config["BABEL_TRANSLATION_DIRECTORIES"])
+    if script_locale is not None:
+        if script_locale not in config["LOCALES"]:
+            raise click.BadParameter(
+                f"one of {', '.join(config['LOCALES'])}", param_hint="--script"
+            )
+        recordings = Path(config["RECORDINGS_DIR"]) / script_locale
+        seen: set[str] = set()
+        for clip in site_clips(bank, [script_locale], translations):
+            for piece in clip.pieces:
+                if piece.key not in seen:
+                    seen.add(piece.key)
+                    click.echo(f"# {recordings / human_file_name(piece)}")
+                    click.echo(piece.text.replace("\n", "\n\n") + "\n")
+        return
+    clips = []
+    for locale in config["LOCALES"]:
+        try:
+            clips += site_clips(bank, [locale], translations)
+        except LookupError as error:
+            click.echo(f"MISSING {locale}: {error}: run `make translations`", err=True)
+    report = build(
+        clips,
+        Path(config["AUDIO_DIR"]),
+        Path(config["RECORDINGS_DIR"]),
+        force=force,
+        dry_run=check,
+        jobs_count=jobs,
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if check:
+        for line in report.to_make:
+            click.echo(f"stale: {line}")
+        for locale, key, problem in report.missing:
+            click.echo(f"missing: {locale} {key}: {problem}")
+        click.echo(
+            f"{report.kept} recording(s) up to date, {len(report.to_make)} to make, "
+            f"{len(report.missing)} that cannot be made here."
+        )
+        if report.to_make or report.missing:
+            raise SystemExit(1)
+        return
+    click.echo(f"{report.summary()}\nRecordings in {config['AUDIO_DIR']}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(calibrate_command)
@@ -304,3 +382,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_requests_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(build_audio_command)

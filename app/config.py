@@ -13,6 +13,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+DEFAULT_RECORDINGS = PROJECT_ROOT / "app" / "content" / "recordings"
 
 #: Secret keys shorter than this are refused in production.
 MIN_SECRET_KEY_LENGTH = 32
@@ -161,6 +162,10 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,
+        # Recordings read aloud: built by `flask build-audio` into AUDIO_DIR; human
+        # recordings in RECORDINGS_DIR win over synthetic speech (README, « Listening »).
+        "AUDIO_DIR": env.get("AUDIO_DIR") or str(instance / "audio"),
+        "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(DEFAULT_RECORDINGS),
         # Shown on the legal pages; set them for a real deployment.
         "PUBLISHER_NAME": env.get("PUBLISHER_NAME", "L'équipe Repère"),
         "PUBLISHER_ADDRESS": env.get("PUBLISHER_ADDRESS", "Adresse à compléter"),

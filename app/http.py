@@ -12,9 +12,11 @@ import brotli
 from flask import Flask, Request, Response, abort, request
 from werkzeug.routing import IntegerConverter
 
+#: Nothing is allowed unless listed: the stylesheet, pictures (the icon, inline SVG), the
+#: recordings read aloud (``<audio>``, served by Repère itself) and forms to the site.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "

@@ -4,7 +4,10 @@
    with enter_state/resolve): the compressed HTML (`Accept-Encoding: br, gzip`, the site's
    own compression) plus every asset it loads (stylesheet, icons, and what the stylesheet
    loads) on a first visit, and the HTML alone on a repeat visit (assets cached).
-2. A whole test: every question page, every answer posted, and the results, compressed.
+2. A whole test: every question page, every answer posted, and the results, compressed; and
+   the same test listened to: every recording its pages offer (home, start page, each
+   question, the pause page if shown, the results) fetched once, and the size of every
+   question's recording in each language (from the built recordings).
 3. Headless Chromium with DevTools network emulation (280 kbit/s down and up, 800 ms round
    trip): navigationStart → loadEventEnd of home, a question page, results and a place
    search, served by gunicorn in production mode; and, from one small static server, the
@@ -56,6 +59,7 @@ def decode(response) -> bytes:
 
 
 ASSET_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+AUDIO_RE = re.compile(r'<audio [^>]*src="(/ecouter/[^"]+)"')
 CSS_URL_RE = re.compile(r"url\(\s*['\"]?(/static/[^'\")]+)")
 
 
@@ -101,6 +105,7 @@ def page_sizes(log) -> tuple[list[dict], dict]:
         )
     log(f"{len(rows)} pages measured")
     whole = whole_test(app)
+    whole["recordings"] = recording_sizes(app)
     return rows, whole
 
 
@@ -111,13 +116,18 @@ def whole_test(app) -> dict:
 
     bank = load_bank()
     client = app.test_client()
-    total = {"requests": 0, "received": 0, "sent": 0, "questions": 0}
+    total = {"requests": 0, "received": 0, "sent": 0, "questions": 0, "audio": 0, "heard": 0}
 
     def get(path: str) -> str:
         r = client.get(path, headers=ENCODING)
         total["requests"] += 1
         total["received"] += len(r.get_data())
-        return decode(r).decode("utf-8", "replace")
+        html = decode(r).decode("utf-8", "replace")
+        listen = AUDIO_RE.search(html)
+        if listen:  # the person presses play: the whole file comes down
+            total["audio"] += len(client.get(listen.group(1), headers=ENCODING).get_data())
+            total["heard"] += 1
+        return html
 
     def post(path: str, data: dict) -> str:
         from urllib.parse import urlencode, urlsplit
@@ -146,6 +156,19 @@ def whole_test(app) -> dict:
         total["questions"] += 1
     get("/resultats")
     return total
+
+
+def recording_sizes(app) -> dict[str, list[int]]:
+    """Bytes of every question's recording, by language."""
+    from pathlib import Path as _Path
+
+    from app.audio.library import read_manifest
+
+    sizes: dict[str, list[int]] = {}
+    for (locale, key), recording in read_manifest(_Path(app.config["AUDIO_DIR"])).items():
+        if key.startswith("items/"):
+            sizes.setdefault(locale, []).append(recording.bytes)
+    return {locale: sorted(values) for locale, values in sorted(sizes.items())}
 
 
 class StaticHandler(SimpleHTTPRequestHandler):
@@ -351,6 +374,26 @@ def report(rows, whole, browser, dsfr_version, wall) -> str:
         f"{whole['received']} bytes received (bodies, compressed) plus "
         f"{whole['first_visit_assets']} bytes of assets once, {whole['sent']} bytes of form "
         f"data sent: **{whole['received'] + whole['first_visit_assets']} bytes down** in all.",
+        "",
+        "## Listening",
+        "",
+        'Recordings are never part of a page\'s weight: the player has `preload="none"`, '
+        "so a file comes down only when the person presses play (checked in headless "
+        "Chromium by `tests/test_accessibility.py`). The same test as above, listening to "
+        f"every page that offers a recording ({whole['heard']} pages: home, start page, each "
+        f"question, results): **{whole['audio']} bytes of recordings**, "
+        f"{whole['received'] + whole['first_visit_assets'] + whole['audio']} bytes down in all.",
+        "",
+        "One question's recording (MP3, 16 kHz mono, speech at 16 kbit/s, a long question "
+        "fitted under 40 000 bytes at a lower average bit rate), by language:",
+        "",
+        "| language | questions | smallest | median | largest |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {locale} | {len(sizes)} | {sizes[0]} B | {sizes[len(sizes) // 2]} B "
+            f"| {sizes[-1]} B |"
+            for locale, sizes in whole["recordings"].items()
+        ),
         "",
         f"## Load time on an emulated 2G link ({KBPS} kbit/s down and up, {RTT_MS} ms round trip)",
         "",

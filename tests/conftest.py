@@ -26,6 +26,7 @@ from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
 from .flow import share_results, staff_signed_in, start_test, take_test  # noqa: E402
+from .recordings import audio_dir  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
 
@@ -55,7 +56,10 @@ ERROR_STATUSES = ("400", "csrf", "404", "405", "413", "429", "500")
 
 def make_test_app(tmp_dir: Path, **config: object) -> Flask:
     """The real app, plus test-only URLs that show each error page on GET."""
-    settings: dict[str, object] = {"DATABASE_URL": database_url_for_tests(tmp_dir)}
+    settings: dict[str, object] = {
+        "DATABASE_URL": database_url_for_tests(tmp_dir),
+        "AUDIO_DIR": str(audio_dir()),
+    }
     settings.update(config)
     app = create_app(settings)
     result = app.test_cli_runner().invoke(args=["import-places", str(DEMO_PLACES)])

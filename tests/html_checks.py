@@ -49,6 +49,7 @@ def check_page(html: str, locale: str) -> ET.Element:
     check_forms(root)
     check_no_script_or_inline_style(root)
     check_local_assets(root)
+    check_media_waits_for_the_person(root)
     check_css_off_order(root)
     return root
 
@@ -132,19 +133,38 @@ def check_no_script_or_inline_style(root: ET.Element) -> None:
 INLINE_PICTURE = "data:image/svg+xml,"
 
 
-def asset_urls(root: ET.Element, *, inline: bool = False) -> list[str]:
-    """What the browser loads by itself for this page (not the links a person follows).
+MEDIA = {"audio", "video"}
+
+
+def _on_request(root: ET.Element) -> set[ET.Element]:
+    """Media (and their <source>) that the browser fetches only when the person presses play."""
+    waiting: set[ET.Element] = set()
+    for media in root.iter():
+        if media.tag in MEDIA and media.get("preload") == "none":
+            waiting.add(media)
+            waiting.update(media.iter("source"))
+    return waiting
+
+
+def asset_urls(root: ET.Element, *, inline: bool = False, media: bool = False) -> list[str]:
+    """What the browser loads by itself for this page (not the links a person follows, nor
+    recordings with ``preload="none"``, fetched only when the person asks; ``media`` keeps them).
 
     Pictures inlined in the page (data: URLs) are part of the HTML; ``inline`` keeps them.
     """
-    urls = [element.get("src", "") for element in root.iter() if element.get("src")]
+    waiting = set() if media else _on_request(root)
+    urls = [
+        element.get("src", "")
+        for element in root.iter()
+        if element.get("src") and element not in waiting
+    ]
     urls += [link.get("href", "") for link in root.iter("link") if link.get("href")]
     urls += [element.get("srcset", "") for element in root.iter() if element.get("srcset")]
     return [url for url in urls if inline or not url.startswith(INLINE_PICTURE)]
 
 
 def check_local_assets(root: ET.Element) -> None:
-    for url in asset_urls(root, inline=True):
+    for url in asset_urls(root, inline=True, media=True):
         if url.startswith(INLINE_PICTURE):
             assert "<script" not in url.lower() and "%3cscript" not in url.lower()
             continue
@@ -152,6 +172,21 @@ def check_local_assets(root: ET.Element) -> None:
         assert not parts.scheme and not parts.netloc and url.startswith("/"), (
             f"asset {url!r} is not served by Repère itself"
         )
+
+
+def check_media_waits_for_the_person(root: ET.Element) -> None:
+    """A recording costs nothing until the person asks for it: it has the browser's controls,
+    ``preload="none"``, no autoplay, a name for screen readers, and a plain link to the file
+    inside for a browser without a player."""
+    for media in root.iter():
+        if media.tag not in MEDIA:
+            continue
+        assert media.get("preload") == "none", f'<{media.tag}> without preload="none"'
+        assert "controls" in media.attrib, f"<{media.tag}> without controls"
+        assert "autoplay" not in media.attrib, f"<{media.tag}> must not play by itself"
+        assert media.get("aria-label"), f"<{media.tag}> has no name for screen readers"
+        links = [a.get("href") for a in media.iter("a")]
+        assert media.get("src") in links, f"<{media.tag}> has no link to its file inside"
 
 
 def check_css_off_order(root: ET.Element) -> None:

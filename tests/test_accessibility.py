@@ -21,6 +21,7 @@ from axe_selenium_python import Axe
 from flask import Flask
 from werkzeug.serving import make_server
 
+from app.audio.library import read_manifest
 from app.i18n import LOCALE_COOKIE
 
 from .conftest import (
@@ -151,3 +152,27 @@ def test_no_axe_violations(
             "return document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0, f"{where} scrolls sideways by {overflow} px"
+        fetched = driver.execute_script(  # type: ignore[attr-defined]
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        recordings = [url for url in fetched if "/ecouter/" in url]
+        assert not recordings, f"{where} downloads {recordings} before anyone asks"
+
+
+def test_the_browser_plays_a_recording_with_its_duration(
+    browser: object, served: tuple[Flask, str]
+) -> None:
+    """The player finds the recording's length (the MP3's Xing header) once asked to play."""
+    driver = browser
+    app, server = served
+    visit_as(driver, app, server, "fr", None)
+    driver.get(server + "/_test/question/comm-missed-call")  # type: ignore[attr-defined]
+    duration = driver.execute_script(  # type: ignore[attr-defined]
+        "const audio = document.querySelector('audio');"
+        "audio.preload = 'metadata'; audio.load();"
+        "return new Promise(done => {"
+        " audio.addEventListener('loadedmetadata', () => done(audio.duration));"
+        " audio.addEventListener('error', () => done(-1)); });"
+    )
+    expected = read_manifest(Path(app.config["AUDIO_DIR"]))[("fr", "items/comm-missed-call")]
+    assert duration == pytest.approx(expected.seconds, abs=0.2)

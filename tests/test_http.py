@@ -23,6 +23,9 @@ def test_every_response_carries_the_security_headers(client: FlaskClient) -> Non
         headers = response.headers
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
         assert "script-src 'none'" in headers["Content-Security-Policy"]
+        # Nothing but what is listed: the recordings read aloud come from Repère only.
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "media-src 'self';" in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] in {"same-origin", "no-referrer"}
         assert "camera=()" in headers["Permissions-Policy"]

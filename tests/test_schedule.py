@@ -98,7 +98,7 @@ PRIVACY_PROMISES = (
 )
 #: The rows of the README's retention table (« A person's data »), in order.
 README_PROMISES = (
-    ("a journey without activity", PURGE),
+    ("a person without activity", PURGE),
     ("consents past their end", PURGE),
     ("contact details of a closed request", PURGE),
     ("access journal", PURGE),
