@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-sqlite test-postgres lint translations translations-update migration lock lock-upgrade clean
+.PHONY: run test test-sqlite test-postgres lint translations translations-update migration communes lock lock-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ translations-update: $(VENV)/.installed
 		--project Repère --copyright-holder Repère -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
 		--ignore-obsolete
+
+## Rebuild app/places/data/communes.tsv.gz from the official lists (sources and licences in
+## app/places/data/README.md); bump their versions in package.json and pyproject.toml first.
+communes: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pip install --quiet -e '.[communes]'
+	$(BIN)/python scripts/build_communes.py
 
 ## After changing app/models.py: write a migration, then review it.
 migration: $(VENV)/.installed

@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     health.init_app(app)
 
-    from .views import assessment, audio, journeys, mydata, places, public, sharing, staff
+    from .views import assessment, audio, journeys, mydata, places, public, sharing, staff, visit
 
     audio.init_app(app, app.extensions["bank"])
     app.register_blueprint(public.bp)
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sharing.bp)
     app.register_blueprint(mydata.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(visit.bp)
 
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(app.config["DATABASE_URL"])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import IO
 
 import click
 from flask import Flask, current_app
@@ -15,6 +15,9 @@ from .assessment.bank import CALIBRATION_LINKS
 from .assessment.domains import DOMAINS
 from .config import LOCALES
 from .staff.accounts import KINDS, ROLES
+
+#: Problems printed by import-places; --report writes them all.
+MAX_PROBLEMS_SHOWN = 20
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -211,24 +214,82 @@ def items_report_command(
         click.echo(f"Wrote {csv_path}.")
 
 
-@click.command("import-places")
-@click.argument("csv_file", type=click.File("rb"))
-@with_appcontext
-def import_places_command(csv_file: IO[bytes]) -> None:
-    """Import or update places from a « lieux de médiation numérique » CSV file.
+def source_name(path: str) -> str:
+    """The source a file's name says, its dates left out: ``lieux-2026-11-01.csv`` and
+    ``lieux_20261201.json`` are both ``lieux``."""
+    stem = Path(path).stem.lower()
+    stem = re.sub(r"(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(t\d+)?", "", stem)
+    stem = re.sub(r"[^a-z0-9]+", "-", stem).strip("-")
+    return stem or "lieux"
 
-    Every row is checked first; on any error, nothing is imported.
+
+@click.command("import-places")
+@click.argument("places_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--source",
+    default=None,
+    help="Where the file comes from (default: its name without dates). A full file retires "
+    "the places of the same source that it no longer lists.",
+)
+@click.option("--partial", is_flag=True, help="A file of a few places: retire nothing.")
+@click.option(
+    "--strict", is_flag=True, help="All or nothing: refuse the file for any skipped row or value."
+)
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write every skipped row and every warning, with its line, to this CSV file.",
+)
+@click.option(
+    "--allow-mass-retirement",
+    is_flag=True,
+    help="Accept a file that retires more than half of its source's places.",
+)
+@with_appcontext
+def import_places_command(
+    places_file: str,
+    source: str | None,
+    partial: bool,
+    strict: bool,
+    dry_run: bool,
+    report_path: str | None,
+    allow_mass_retirement: bool,
+) -> None:
+    """Import or update places from a « lieux de médiation numérique » file (CSV or JSON).
+
+    Every place that can serve is imported: a bad value is dropped with a warning, a row
+    that cannot serve is skipped with its reason.
     """
     from .extensions import db
-    from .places.importer import ImportFailed, import_places
+    from .places.importer import ImportFailed, import_places, write_report
 
     try:
-        report = import_places(db.session, csv_file.read())
+        report = import_places(
+            db.session,
+            Path(places_file).read_bytes(),
+            source=source or source_name(places_file),
+            strict=strict,
+            dry_run=dry_run,
+            partial=partial,
+            allow_mass_retirement=allow_mass_retirement,
+        )
     except ImportFailed as failure:
         raise click.ClickException(failure.describe()) from failure
-    for warning in report.warnings:
-        click.echo(f"attention : {warning}")
-    click.echo(report.summary())
+    if report_path:
+        with open(report_path, "w", encoding="utf-8", newline="") as out:
+            write_report(report, out)
+    for problem in report.skipped[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"écartée : {problem}")
+    for problem in report.warnings[: max(0, MAX_PROBLEMS_SHOWN - len(report.skipped))]:
+        click.echo(f"attention : {problem}")
+    hidden = len(report.skipped) + len(report.warnings) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        where = f"dans {report_path}" if report_path else "avec --report FICHIER"
+        click.echo(f"… et {hidden} autres, tous {where}.")
+    click.echo(f"Source « {report.source} » : {report.summary()}.")
 
 
 @click.command("create-organisation")

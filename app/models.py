@@ -171,6 +171,9 @@ class Place(Base):
     Fields follow « Lieux de médiation numérique » v1.0.2 (see app/places/schema.py); the
     multi-valued ones keep the standard's values joined by ``|``. ``accepts_pass_numerique``
     is Repère's own: set by a legacy file or by staff, never reset by an import.
+
+    A place missing from a newer full file of the same source is retired (``retired_at``),
+    not deleted: search no longer shows it, but what a person's record says about it stays.
     """
 
     __tablename__ = "place"
@@ -186,7 +189,8 @@ class Place(Base):
     commune: Mapped[str] = mapped_column(String(200))
     #: The commune as searched: no accents, case or hyphens (schema.commune_key).
     commune_key: Mapped[str] = mapped_column(String(200), index=True)
-    insee_code: Mapped[str | None] = mapped_column(String(5))
+    #: The commune's INSEE code, from the file or found in the official list at import.
+    insee_code: Mapped[str | None] = mapped_column(String(5), index=True)
     #: From the postcode: "93", "2A", "974".
     departement: Mapped[str] = mapped_column(String(3), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -212,11 +216,22 @@ class Place(Base):
     presentation: Mapped[str | None] = mapped_column(Text)
     presentation_detail: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
-    date_maj: Mapped[date] = mapped_column(Date)
+    #: When the source last updated the place; None when its file did not say (or not as
+    #: a date): a newer file then always applies.
+    date_maj: Mapped[date | None] = mapped_column(Date)
     accepts_pass_numerique: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The file this place last came from (``flask import-places --source``): a newer full
+    #: file of the same source retires the places it no longer lists.
+    imported_from: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: When a newer file of its source stopped listing it: hidden from search since then.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: Last time an import or a person changed this row.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
     def values(self, column: str) -> list[str]:
         """The values of a multi-valued column: ``place.values("services")``."""

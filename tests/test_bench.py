@@ -26,7 +26,10 @@ RUNS = {
         ["--people", "30", "--workers", "1", "--cases", "own"],
         ["# ", "routing"],
     ),
-    "places": (["--places", "300", "--queries", "20", "--postgres", "{pg}"], ["# ", "ms"]),
+    "places": (
+        ["--places", "300", "--queries", "20", "--no-sweep", "--postgres", "{pg}"],
+        ["# ", "ms"],
+    ),
     "growth": (["--sizes", "50", "100", "--requests", "3", "--postgres", "{pg}"], ["# ", "ms"]),
     "load": (
         [

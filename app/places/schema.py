@@ -191,8 +191,6 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "modalites_accompagnement": MODALITES_ACCOMPAGNEMENT,
 }
 
-#: ``telephone``: international format, no spaces (the standard's pattern).
-PHONE_PATTERN = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}$")
 POSTCODE_PATTERN = re.compile(r"^\d{5}$")
 INSEE_PATTERN = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
 #: Not in the standard; the length of the summary it asks for.

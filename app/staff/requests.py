@@ -15,7 +15,6 @@ purge command).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -23,8 +22,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from ..contact_details import normalise_email, normalise_phone
 from ..models import OPEN_REQUEST_STATUSES, ContactRequest, Organisation, Person, StaffUser
-from ..return_code import LOCAL_DIGITS
 from ..times import as_utc, utc
 from . import N_, FormError, clean_form_key
 from .consent import MAX_PER_PAGE, NotVisible, grant_pending
@@ -45,8 +44,6 @@ __all__ = [
     "create_request",
     "expire_and_erase",
     "is_flagged",
-    "normalise_email",
-    "normalise_phone",
     "queue",
     "requests_of",
     "set_status",
@@ -64,22 +61,13 @@ ERASE_CONTACT_AFTER_DAYS = 30
 #: How long the consent to be contacted lasts, in months.
 CONTACT_CONSENT_MONTHS = 1
 MAX_ORIGIN_LENGTH = 100
-MAX_EMAIL_LENGTH = 254
 
 #: The moves staff may make (the same status again changes nothing).
 _STAFF_MOVES = {
     "new": ("in-progress", "done", "cancelled"),
     "in-progress": ("done", "cancelled"),
 }
-#: Overseas numbers have their own country code: 06 92 … in La Réunion is +262 692 ….
-_OVERSEAS_CODES = {
-    **dict.fromkeys(("590", "690", "691"), "590"),  # Guadeloupe, Saint-Martin, Saint-Barthélemy
-    **dict.fromkeys(("594", "694"), "594"),  # Guyane
-    **dict.fromkeys(("596", "696", "697"), "596"),  # Martinique
-    **dict.fromkeys(("262", "263", "692", "693", "269", "639"), "262"),  # La Réunion, Mayotte
-}
 FORM_NOT_VALID = N_("Ce formulaire n'est pas valable. Recommencez, s'il vous plaît.")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 class RequestError(FormError):
@@ -88,37 +76,6 @@ class RequestError(FormError):
 
 # --------------------------------------------------------------------------------------------
 # Checking what the person typed
-
-
-def normalise_phone(raw: str) -> str | None:
-    """A French phone number in international format, or None when it is not one.
-
-    ``06 12 34 56 78``, ``06.12.34.56.78``, ``+33 (0)6 12 34 56 78``, ``0033612345678``
-    → ``+33612345678``; overseas numbers get their own code (``0692 12 34 56`` →
-    ``+262692123456``).
-    """
-    text = str(raw or "").translate(LOCAL_DIGITS).replace("(0)", "")
-    compact = re.sub(r"[\s.\-()/]", "", text)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    national = re.fullmatch(r"0([1-9]\d{8})", compact)
-    international = re.fullmatch(r"\+(33|262|590|594|596)0?([1-9]\d{8})", compact)
-    if national:
-        number = national.group(1)
-    elif international:
-        number = international.group(2)
-    else:
-        return None
-    return "+" + _OVERSEAS_CODES.get(number[:3], "33") + number
-
-
-def normalise_email(raw: str) -> str | None:
-    """The address with its domain in lower case, or None when it is not an address."""
-    value = str(raw or "").strip()
-    if len(value) > MAX_EMAIL_LENGTH or not value.isprintable() or not _EMAIL.match(value):
-        return None
-    local, domain = value.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
 
 
 def _clean_slots(slots: Iterable[str] | str) -> str:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import contact_details
 from ..extensions import db
 from ..http import page_number
 from ..models import Place
@@ -30,7 +31,8 @@ from ..places.schema import (
     SERVICE_UNDERSTANDING,
     Mode,
 )
-from ..places.search import SearchFilters, WhereKind, search_places
+from ..places.search import Area, Problem, SearchFilters, WhereKind, search_places
+from . import visit
 
 bp = Blueprint("places", __name__)
 
@@ -139,13 +141,31 @@ def filters_from_request() -> tuple[SearchFilters, list[str]]:
     return filters, modes
 
 
+#: The national map of places of digital help, for those Repère knows none near.
+NATIONAL_MAP_URL = "https://cartographie.societenumerique.gouv.fr/"
+#: France Travail's phone line for job seekers.
+FRANCE_TRAVAIL_PHONE = "3949"
+
+
 @bp.route("/lieux")
-@page_examples({}, {"q": "93200", "pass": "1"}, {"q": "Lille", "page": "2"}, {"q": "00000"})
+@page_examples(
+    {},
+    {"q": "93200", "pass": "1"},
+    {"q": "Lille", "page": "2"},
+    {"q": "00000"},
+    {"q": "03000"},
+    {"q": "Saint-Denis"},
+    {"q": "Moullins"},
+)
 def search() -> str:
-    query = request.args.get("q", "").strip()[:100]
+    typed = request.args.get("q")
+    query = (typed if typed is not None else visit.where_typed()).strip()[:100]
     filters, modes = filters_from_request()
     page = page_number()
-    result = search_places(db.session, query, filters=filters, page=page) if query else None
+    result = None
+    if typed is not None:
+        result = search_places(db.session, query, filters=filters, page=page)
+        visit.remember_where(result.where)
     now = datetime.now().astimezone()
     return render_template(
         "places/search.html",
@@ -155,8 +175,13 @@ def search() -> str:
         chosen_modes=modes,
         result=result,
         WhereKind=WhereKind,
+        Problem=Problem,
+        Area=Area,
         status_of=lambda place: status_words(place, now),
         page_url=page_url,
+        without_filters_url=url_for("places.search", q=query) + "#resultats",
+        national_map_url=NATIONAL_MAP_URL,
+        france_travail_phone=FRANCE_TRAVAIL_PHONE,
     )
 
 
@@ -167,13 +192,8 @@ def page_url(page: int) -> str:
     return url_for("places.search", **arguments) + "#resultats"
 
 
-@bp.app_template_filter("phone_words")
-def phone_words(number: str) -> str:
-    """+33199008385 as people write it: 01 99 00 83 85."""
-    if number.startswith("+33") and len(number) == 12:
-        local = "0" + number[3:]
-        return " ".join(local[i : i + 2] for i in range(0, 10, 2))
-    return number
+#: +33199008385 shown as people write it: 01 99 00 83 85 (here and on the staff pages).
+bp.add_app_template_filter(contact_details.phone_words, "phone_words")
 
 
 @bp.route("/lieux/<place_id>")
@@ -188,6 +208,7 @@ def place(place_id: str) -> str:
         place=found,
         status=status_words(found, now),
         week=week_words(found, now.date()),
+        hours_as_written=None if hours.is_valid(found.horaires) else found.horaires,
         services=[SERVICE_WORDS.get(s, s) for s in found.values("services")],
         modes=[MODE_WORDS.get(Mode(m), m) for m in found.values("modalites_accompagnement")],
         access=[ACCESS_WORDS.get(a, a) for a in found.values("modalites_acces")],

@@ -17,9 +17,20 @@ from ..models import Person
 from ..pages import page_examples
 from ..staff import consent, requests
 from ..times import utcnow as now
+from . import visit
 from .current import current_person, person_or_start
 
 bp = Blueprint("sharing", __name__)
+
+
+def postcode_asked() -> str:
+    """The postcode that lists the organisations: the one in the address, else the one
+    remembered for the visit (see visit.py); one typed here is remembered."""
+    typed = request.args.get("cp")
+    if typed is None:
+        return visit.postcode_typed()
+    visit.remember_postcode(typed)
+    return typed
 
 
 @bp.route("/partager", methods=["GET", "POST"])
@@ -28,7 +39,7 @@ def share() -> str | Response:
     person = current_person()
     if person is None or person.result is None:
         return redirect(url_for("assessment.intro"))
-    form = ShareForm(cp=request.args.get("cp", ""))
+    form = ShareForm(cp=postcode_asked())
     if form.validate_on_submit():
         consent.grant(
             db.session,
@@ -49,9 +60,7 @@ def share() -> str | Response:
 @bp.route("/etre-contacte", methods=["GET", "POST"])
 @page_examples({}, {"cp": "93200", "origine": "recherche-emploi/cv"})
 def contact() -> str | Response:
-    form = ContactRequestForm(
-        cp=request.args.get("cp", ""), origine=request.args.get("origine", "")
-    )
+    form = ContactRequestForm(cp=postcode_asked(), origine=request.args.get("origine", ""))
     if form.validate_on_submit():
         try:
             requests.create_request(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from app.models import Base
 from app.places.schema import V0_COLUMNS, V1_COLUMNS
@@ -24,9 +25,10 @@ PASS_VALUE = (
 
 
 @contextmanager
-def sqlite_session(tmp_path: Path) -> Iterator[Session]:
-    """A session on a new SQLite file with every table."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'places.sqlite3'}")
+def sqlite_session(tmp_path: Path | None = None) -> Iterator[Session]:
+    """A session on a new in-memory SQLite database with every table (no file to sync: the
+    import tests each make one)."""
+    engine = create_engine("sqlite://", poolclass=StaticPool)
     Base.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as session:
         yield session

@@ -1,17 +1,28 @@
-"""Search: by postcode or commune, nearest first, filters, pages; no online service."""
+"""Search: by postcode or commune, near to far, filters, pages; no online service."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
+from app.models import Place
 from app.places import search
+from app.places.communes import communes
 from app.places.importer import import_places
 from app.places.schema import V1_COLUMNS, Mode
-from app.places.search import CommuneChoice, SearchFilters, WhereKind, distance_km, search_places
+from app.places.search import (
+    Area,
+    CommuneChoice,
+    Problem,
+    SearchFilters,
+    WhereKind,
+    distance_km,
+    search_places,
+)
 
 from . import DEMO_FILE, PASS_VALUE, sqlite_session, to_csv, v1_row
 
@@ -105,6 +116,16 @@ PLACES = {
     "ve1": ("Vénissieux", "69200", "45.6970", "4.8860", "Gratuit", JOB, "En autonomie", False),
     "gueret": ("Guéret", "23000", "", "", "Gratuit", ADMIN, "En autonomie", False),
     "ve2": ("Vénissieux", "69200", "45.6990", "4.8900", "Payant", ADMIN, "En autonomie", False),
+    "cf1": (
+        "Clermont-Ferrand",
+        "63000",
+        "45.7772",
+        "3.0870",
+        "Gratuit",
+        JOB,
+        "En autonomie",
+        False,
+    ),
 }
 NEAR_SAINT_DENIS = {"sd1", "sd2", "sd3", "au1", "au2", "mo1", "so1", "p11"}
 
@@ -145,45 +166,50 @@ def all_ids(db: Session, query: str, **options: object) -> list[str]:
 # Where
 
 
-def test_a_postcode_finds_its_places_first_nearest_first(db: Session) -> None:
+SAINT_DENIS = (48.9356, 2.3539)  # the commune's position in the official list
+
+
+def test_a_postcode_finds_its_commune_first_then_its_intercommunality(db: Session) -> None:
     result = search_places(db, "93200", per_page=50)
     assert result.where.kind is WhereKind.POSTCODE
-    assert result.where.postcode == "93200"
+    assert (result.where.postcode, result.where.commune) == ("93200", "Saint-Denis")
     found = ids(result)
-    assert set(found[:3]) == {"sd1", "sd2", "sd3"}
-    assert set(found) == NEAR_SAINT_DENIS | {"sd-sans-position"}
-    distances = [hit.distance_km for hit in result.places if hit.distance_km is not None]
-    assert distances == sorted(distances)
-    assert result.total == len(found) == 9
+    assert found[:4] == ["sd1", "sd2", "sd3", "sd-sans-position"]
+    assert set(found[4:]) == {"au1", "au2", "mo1", "so1", "p11"}
+    assert [hit.area for hit in result.places] == [Area.COMMUNE] * 4 + [Area.EPCI] * 5
+    epci = [hit.distance_km for hit in result.places[4:]]
+    assert epci == sorted(epci)
+    assert result.total == 9 and result.nearby == 9
 
 
-def test_distances_are_measured_from_the_postcodes_centroid(db: Session) -> None:
-    result = search_places(db, "93200")
+def test_distances_are_measured_from_the_commune(db: Session) -> None:
+    result = search_places(db, "Saint-Denis 93")
     where = result.where
-    assert where.latitude == pytest.approx((48.9360 + 48.9380 + 48.9300) / 3)
-    assert where.longitude == pytest.approx((2.3570 + 2.3600 + 2.3500) / 3)
+    assert (where.latitude, where.longitude, where.approximate) == (*SAINT_DENIS, False)
     first = result.places[0]
     assert first.place.id == "sd1"
-    assert first.distance_km == pytest.approx(
-        distance_km(where.latitude, where.longitude, 48.9360, 2.3570), abs=0.001
-    )
+    assert first.distance_km == pytest.approx(distance_km(*SAINT_DENIS, 48.9360, 2.3570), abs=0.001)
     # Saint-Denis to Montreuil is about 9 km.
     assert 8 < distance_km(48.9360, 2.3570, 48.8610, 2.4430) < 11
 
 
-def test_a_place_without_coordinates_comes_last_without_distance(db: Session) -> None:
+def test_a_place_without_coordinates_comes_last_of_its_area_without_distance(
+    db: Session,
+) -> None:
     result = search_places(db, "93200", per_page=50)
-    last = result.places[-1]
-    assert last.place.id == "sd-sans-position"
-    assert last.distance_km is None
-    assert all(hit.distance_km is not None for hit in result.places[:-1])
+    hit = result.places[3]
+    assert (hit.place.id, hit.distance_km, hit.area) == ("sd-sans-position", None, Area.COMMUNE)
 
 
 @pytest.mark.parametrize("query", ["Vénissieux", "venissieux", "VÉNISSIEUX", "  vénissieux  "])
 def test_a_commune_is_found_with_or_without_accents_and_capitals(db: Session, query: str) -> None:
     result = search_places(db, query)
     assert result.where.kind is WhereKind.COMMUNE
-    assert (result.where.commune, result.where.departement) == ("Vénissieux", "69")
+    assert (result.where.commune, result.where.departement, result.where.code) == (
+        "Vénissieux",
+        "69",
+        "69259",
+    )
     assert set(ids(result)) == {"ve1", "ve2"}
 
 
@@ -202,34 +228,72 @@ def test_the_start_of_a_name_is_enough(db: Session) -> None:
     assert set(ids(result)[:2]) == {"au1", "au2"}
 
 
-def test_homonyms_pick_the_commune_with_most_places_and_list_the_others(db: Session) -> None:
+def test_homonyms_pick_the_largest_and_offer_the_others(db: Session) -> None:
     result = search_places(db, "Saint-Denis")
-    assert (result.where.commune, result.where.departement) == ("Saint-Denis", "93")
-    assert result.where.alternatives == (CommuneChoice("Saint-Denis", "974", 1),)
-    assert "sd-reunion" not in all_ids(db, "Saint-Denis")
+    assert (result.where.commune, result.where.departement) == ("Saint-Denis", "974")
+    assert ids(result) == ["sd-reunion"]
+    assert CommuneChoice("Saint-Denis", "93", "93066") in result.where.alternatives
+    assert result.where.alternatives[0].query == "Saint-Denis 93"
 
 
-@pytest.mark.parametrize("query", ["Saint-Denis 974", "saint denis (974)"])
+@pytest.mark.parametrize("query", ["Saint-Denis 93", "saint denis (93)", "Saint-Denis, 93"])
 def test_a_departement_after_the_name_chooses_among_homonyms(db: Session, query: str) -> None:
     result = search_places(db, query)
-    assert result.where.departement == "974"
-    assert ids(result) == ["sd-reunion"]
+    assert result.where.departement == "93"
+    assert ids(result)[:3] == ["sd1", "sd2", "sd3"]
 
 
-def test_an_unknown_postcode_falls_back_to_its_departement(db: Session) -> None:
+def test_the_name_of_a_former_commune_finds_the_new_one(db: Session) -> None:
+    result = search_places(db, "Bellegarde-sur-Valserine")
+    assert (result.where.commune, result.where.departement) == ("Valserhône", "01")
+
+
+def test_a_real_postcode_with_no_place_near_is_still_understood(db: Session) -> None:
+    # Moulins (03000): nothing in the commune, its intercommunality or the Allier; the
+    # neighbouring Puy-de-Dôme and Creuse have one each (the Creuse one has no position).
+    result = search_places(db, "03000")
+    assert result.where.found and result.where.kind is WhereKind.POSTCODE
+    assert (result.where.commune, result.where.departement_name) == ("Moulins", "Allier")
+    assert result.where.epci_name == "CA Moulins Communauté"
+    assert result.reached is Area.NEIGHBOURS
+    assert [(hit.place.id, hit.area) for hit in result.places] == [
+        ("cf1", Area.NEIGHBOURS),
+        ("gueret", Area.NEIGHBOURS),
+    ]
+    assert 80 < (result.places[0].distance_km or 0) < 100
+    assert result.nearby == 0
+
+
+def test_a_real_town_with_nothing_anywhere_near_is_found_with_no_place(db: Session) -> None:
+    result = search_places(db, "Bastia")
+    assert result.where.found and result.where.commune == "Bastia"
+    assert (result.total, result.places, result.reached) == (0, [], Area.NEIGHBOURS)
+
+
+def test_an_unknown_postcode_is_not_found_and_says_its_departement(db: Session) -> None:
     result = search_places(db, "93999")
-    assert result.where.kind is WhereKind.DEPARTEMENT
-    assert result.where.fell_back
-    assert (result.where.postcode, result.where.departement) == ("93999", "93")
-    assert set(ids(result)) <= NEAR_SAINT_DENIS
-    assert result.total >= 6
+    assert result.where.kind is WhereKind.NOT_FOUND
+    assert result.where.problem is Problem.POSTCODE_UNKNOWN
+    assert (result.where.departement, result.where.departement_name) == (
+        "93",
+        "Seine-Saint-Denis",
+    )
 
 
-def test_a_departement_number_searches_the_departement(db: Session) -> None:
+def test_a_misspelt_town_gets_the_closest_names(db: Session) -> None:
+    result = search_places(db, "Venisieux")
+    assert result.where.problem is Problem.NAME_UNKNOWN
+    assert result.where.suggestions[0] == CommuneChoice("Vénissieux", "69", "69259")
+
+
+def test_a_departement_number_searches_the_departement_then_its_neighbours(
+    db: Session,
+) -> None:
     result = search_places(db, "69")
     assert result.where.kind is WhereKind.DEPARTEMENT
-    assert not result.where.fell_back
+    assert result.where.departement_name == "Rhône"
     assert set(ids(result)) == {"ve1", "ve2"}
+    assert {hit.area for hit in result.places} == {Area.DEPARTEMENT}
 
 
 @pytest.mark.parametrize("query", ["Paris 11e", "paris 11", "75011 Paris"])
@@ -237,24 +301,43 @@ def test_paris_arrondissements_are_postcodes(db: Session, query: str) -> None:
     result = search_places(db, query)
     assert result.where.kind is WhereKind.POSTCODE
     assert result.where.postcode == "75011"
-    assert ids(result)[0] == "p11"
+    assert result.where.commune == "Paris 11e Arrondissement"
+    assert (ids(result)[0], result.places[0].area) == ("p11", Area.COMMUNE)
 
 
-def test_places_without_position_are_still_found_by_their_postcode(db: Session) -> None:
+def test_places_without_position_are_still_found_in_their_commune(db: Session) -> None:
     result = search_places(db, "23000")
     assert result.where.kind is WhereKind.POSTCODE
-    assert result.where.latitude is None
-    assert [(hit.place.id, hit.distance_km) for hit in result.places] == [("gueret", None)]
-    assert result.radius_km is None
-    assert ids(search_places(db, "Gueret")) == ["gueret"]
+    first = result.places[0]
+    assert (first.place.id, first.distance_km, first.area) == ("gueret", None, Area.COMMUNE)
+    assert ids(search_places(db, "Gueret"))[0] == "gueret"
 
 
-@pytest.mark.parametrize("query", ["Tombouctou", "", "   ", "24000", "!!"])
-def test_nothing_found(db: Session, query: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("", Problem.EMPTY),
+        ("   ", Problem.EMPTY),
+        ("!!", Problem.EMPTY),
+        ("7500", Problem.POSTCODE_FORMAT),
+        ("Tombouctou", Problem.NAME_UNKNOWN),
+        ("00000", Problem.POSTCODE_UNKNOWN),
+    ],
+)
+def test_nothing_found(db: Session, query: str, problem: Problem) -> None:
     result = search_places(db, query)
     assert result.where.kind is WhereKind.NOT_FOUND
-    assert not result.where.found
-    assert (result.places, result.total, result.radius_km) == ([], 0, None)
+    assert result.where.problem is problem
+    assert (result.places, result.total, result.reached) == ([], 0, None)
+
+
+def test_every_postcode_and_commune_of_the_list_is_understood(db: Session) -> None:
+    known = communes()
+    for postcode in list(known.by_postcode)[::250]:
+        assert search_places(db, postcode).where.kind is WhereKind.POSTCODE, postcode
+    for commune in list(known.by_code.values())[::500]:
+        where = search_places(db, f"{commune.name} {commune.departement}").where
+        assert where.found and where.code == commune.code, commune
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,8 +367,8 @@ def test_filter_modes_any_of(db: Session) -> None:
 
 def test_filters_combine(db: Session) -> None:
     filters = SearchFilters(free=True, job_search=True, modes=frozenset({Mode.INDIVIDUAL}))
-    assert all_ids(db, "Saint-Denis", filters=filters)[:1] == ["sd1"]
-    assert set(all_ids(db, "Saint-Denis", filters=filters)) == {
+    assert all_ids(db, "93200", filters=filters)[:1] == ["sd1"]
+    assert set(all_ids(db, "93200", filters=filters)) == {
         "sd1",
         "sd-sans-position",
         "au2",
@@ -316,18 +399,29 @@ def test_pages_cover_every_place_once(db: Session) -> None:
     assert beyond.places == [] and beyond.total == len(everything)
 
 
-def test_the_radius_widens_only_until_enough_places(
+def test_the_search_goes_further_only_until_enough_places(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "ENOUGH", 3)
     result = search_places(db, "93200", per_page=50)
-    assert result.radius_km == 2
+    assert result.reached is Area.COMMUNE
     assert ids(result) == ["sd1", "sd2", "sd3", "sd-sans-position"]
     monkeypatch.setattr(search, "ENOUGH", 5)
     result = search_places(db, "93200", per_page=50)
-    assert result.radius_km == 5
-    assert {"au1", "au2"} <= set(ids(result))
-    assert all(h.distance_km is None or h.distance_km <= 5 for h in result.places)
+    assert result.reached is Area.EPCI
+    assert result.by_area == {Area.COMMUNE: 4, Area.EPCI: 5}
+
+
+def test_a_retired_place_is_not_found(db: Session) -> None:
+    place = db.get(Place, "sd2")
+    assert place is not None
+    place.retired_at = datetime(2026, 11, 1, tzinfo=UTC)
+    db.commit()
+    try:
+        assert "sd2" not in all_ids(db, "93200")
+    finally:
+        place.retired_at = None
+        db.commit()
 
 
 def test_the_demo_file_can_be_searched(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from app.contact_details import normalise_phone
 from app.models import Consent, ContactRequest, Organisation, Person
 from app.staff.consent import NotVisible, visible_person
 from app.staff.requests import (
@@ -19,7 +20,6 @@ from app.staff.requests import (
     create_request,
     expire_and_erase,
     is_flagged,
-    normalise_phone,
     queue,
     requests_of,
     set_status,
