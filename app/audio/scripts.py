@@ -42,7 +42,6 @@ def N_(message: str) -> str:
 OPTION = N_("Réponse %(number)s : %(option)s")
 #: Said for a button the person can press: « Bouton : Commencer le test ».
 BUTTON = N_("Bouton : %(label)s")
-MULTIPLE_HINT = N_("Cochez toutes les bonnes réponses.")
 
 #: The pages read aloud: their heading and paragraphs, and the buttons they show
 #: (("button", label)), in page order. Same msgids as the templates.
@@ -170,12 +169,8 @@ def _lines(lines: Sequence[Line], translate: Translate) -> tuple[str, ...]:
 
 
 def item_piece(item: Item, translate: Translate) -> Piece:
-    """The question, the hint of a multiple choice, each option with its number, then
-    « Je ne sais pas »."""
+    """The question, each option with its number, then « Je ne sais pas »."""
     parts = [translate(item.text)]
-    hint = translate(MULTIPLE_HINT)
-    if item.kind == "multiple" and hint not in parts[0]:
-        parts.append(hint)
     parts += [
         translate(OPTION) % {"number": number, "option": translate(option)}
         for number, option in enumerate(item.options, start=1)

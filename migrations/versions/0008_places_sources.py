@@ -11,7 +11,7 @@
 
 Places imported before this migration have no source: no import retires them.
 
-Revision ID: 0008p
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008p"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -23,21 +23,26 @@ domain = "communication"
 [[item]]
 id = "comm-one"
 text = "Un employeur vous appelle. Où voyez-vous son numéro ?"
-options = ["Dans la liste des appels", "Dans les photos"]
+options = ["Dans la liste des appels", "Dans les photos", "Dans les réglages"]
 answer = 1
 can_do = "Vous savez retrouver un appel."
 a = 1.0
 b = 0.0
+[item.mistakes]
+2 = "Looks among the pictures."
+3 = "Looks in the settings."
 
 [[item]]
 id = "comm-two"
-kind = "multiple"
-text = "Quels mots disent bonjour ?"
-options = ["Bonjour", "Salut", "Voiture"]
-answer = [1, 2]
+text = "Quel mot dit bonjour ?"
+options = ["Salut", "Chaise", "Voiture"]
+answer = 1
 can_do = "Vous savez dire bonjour."
 a = 1.0
 b = 0.0
+[item.mistakes]
+2 = "Takes any word for a greeting."
+3 = "Takes any word for a greeting."
 """
 
 
@@ -52,15 +57,15 @@ def french(bank: Bank) -> list[scripts.Clip]:
 
 
 def test_an_item_is_read_question_then_numbered_options_then_dont_know(tmp_path: Path) -> None:
-    single, multiple = (clip.pieces[0].parts for clip in french(small_bank(tmp_path)))
-    assert single == (
+    first, second = (clip.pieces[0].parts for clip in french(small_bank(tmp_path)))
+    assert first == (
         "Un employeur vous appelle. Où voyez-vous son numéro ?",
         "Réponse 1 : Dans la liste des appels",
         "Réponse 2 : Dans les photos",
+        "Réponse 3 : Dans les réglages",
         "Je ne sais pas",
     )
-    assert multiple[1] == "Cochez toutes les bonnes réponses."
-    assert multiple[-2:] == ("Réponse 3 : Voiture", "Je ne sais pas")
+    assert second[-2:] == ("Réponse 3 : Voiture", "Je ne sais pas")
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
