@@ -96,7 +96,7 @@ def question_page_for_tests(item: Item, form: AnswerForm) -> str:
         item=item,
         form=form,
         position=3,
-        total=12,
+        total=18,
         back_url="/test/question/2",
         said_dont_know=False,
     )

@@ -79,9 +79,40 @@ def test_the_page_shows_the_question_as_h1_with_progress(client: FlaskClient) ->
     root = read(html)
     in_legend, in_label = root.find(".//legend/h1"), root.find(".//h1/label")
     assert in_legend is not None or in_label is not None
-    assert re.search(r"Question 1 — environ \d+ au total", main_text(html))
+    assert re.search(r"Question 1 sur \d+ au plus", main_text(html))
     assert "Je ne sais pas" in main_text(html)
     assert root.find(".//a[@href='/test']") is not None  # back link
+
+
+ANNOUNCED = re.compile(r"Question (\d+) sur (\d+) au plus")
+
+
+@pytest.mark.parametrize("strategy", ["right", "wrong", "dont-know", "mixed"])
+def test_the_announced_length_never_grows_and_is_never_passed(fresh: Flask, strategy: str) -> None:
+    """From the first question to the last, the number announced is one the test keeps."""
+    client = fresh.test_client()
+    bank = fresh.extensions["bank"]
+    answer = {
+        "right": right_answer,
+        "wrong": wrong_answer,
+        "dont-know": lambda _item: DONT_KNOW,
+        "mixed": lambda item: DONT_KNOW if len(item.id) % 2 else right_answer(item),
+    }[strategy]
+    path, announced, asked = start_test(client), [], 0
+    while path.startswith("/test/"):
+        html = client.get(path).get_data(as_text=True)
+        if path == "/test/pause":
+            path = re.search(r'href="(/test/question/\d+)"', html).group(1)  # type: ignore[union-attr]
+            continue
+        found = ANNOUNCED.search(main_text(html))
+        assert found, f"no length announced on {path}"
+        assert int(found.group(1)) == asked + 1
+        announced.append(int(found.group(2)))
+        _, path, _ = post_answer(client, path, answer(bank.get(item_on_page(html))))
+        asked += 1
+    assert path == "/resultats"
+    assert announced == sorted(announced, reverse=True), announced  # never grows
+    assert asked <= min(announced)
 
 
 def test_an_empty_answer_is_explained_and_changes_nothing(fresh: Flask) -> None:

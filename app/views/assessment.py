@@ -63,7 +63,6 @@ def question_page(
     state: service.Progress | None = None,
 ) -> str:
     state = state or service.progress(person, bank())
-    total = max(state.expected_total, position)
     back = (
         url_for("assessment.question", position=position - 1)
         if position > 1
@@ -75,7 +74,7 @@ def question_page(
         item=item,
         form=form,
         position=position,
-        total=total,
+        total=service.MAX_QUESTIONS,
         back_url=back,
         said_dont_know=given is not None and given.response == DONT_KNOW,
         stop_form=EmptyForm() if state.may_stop and position == state.count + 1 else None,
