@@ -173,4 +173,7 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "HOST_NAME": env.get("HOST_NAME", "Hébergeur à compléter"),
         "HOST_ADDRESS": env.get("HOST_ADDRESS", "Adresse à compléter"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@repere.example"),
+        # The site's address as people type it (« repere.example »), written on every page and
+        # slip that tells someone to come back; empty: the address the request came to.
+        "SITE_ADDRESS": env.get("SITE_ADDRESS", "").strip(),
     }

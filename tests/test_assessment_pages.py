@@ -300,10 +300,53 @@ def test_once_the_routing_is_decided_one_may_stop_and_see_sure_and_unsure_bands(
     results = main_text(client.get("/resultats").get_data(as_text=True))
     assert f"Vous avez répondu à {asked} questions" in results
     assert "apprendre les bases du numérique" not in results
-    assert "(à confirmer)" in results
-    assert "« À confirmer » : ce niveau repose sur peu de réponses." in results
+    assert "À confirmer, car vous avez répondu à trop peu de questions :" in results
     with fresh.app_context():
         person = db.session.scalar(select(Person))
         assert person.result.details["routing_decided"]
         sure = [d["sure"] for d in person.result.details["domains"].values()]
         assert not all(sure)
+    sure_lines, unsure_lines = domain_lines(client.get("/resultats").get_data(as_text=True))
+    assert len(unsure_lines) == sure.count(False)
+    assert len(sure_lines) == sure.count(True)
+
+
+def domain_lines(html: str) -> tuple[list[str], list[str]]:
+    """The domains shown with a level, and those shown « à confirmer » (names only)."""
+    root = read(html)
+    parents = {child: parent for parent in root.iter() for child in parent}
+    heading = next(h for h in root.iter("h2") if h.text == "Votre niveau pour chaque domaine")
+    sure: list[str] = []
+    unsure: list[str] = []
+    after_confirm = False
+    siblings = list(parents[heading])
+    for element in siblings[siblings.index(heading) + 1 :]:
+        if element.tag == "h2":
+            break
+        if element.tag == "p" and "À confirmer" in "".join(element.itertext()):
+            after_confirm = True
+        if element.tag == "ul":
+            lines = [" ".join("".join(li.itertext()).split()) for li in element.iter("li")]
+            (unsure if after_confirm else sure).extend(lines)
+    return sure, unsure
+
+
+def test_a_beginner_sees_one_level_on_its_scale_and_one_way_forward(fresh: Flask) -> None:
+    """Answering « Je ne sais pas » to everything: no five identical verdicts, the level on
+    its scale in words, one filled button, and it leads to help near the person."""
+    client = fresh.test_client()
+    take_test(client, fresh.extensions["bank"], lambda _item: DONT_KNOW)
+    html = client.get("/resultats").get_data(as_text=True)
+    text = main_text(html)
+    assert "Votre niveau : Découverte (niveau 1 sur 4)" in text
+    sure, unsure = domain_lines(html)
+    assert not any(line.endswith("Découverte") for line in sure + unsure)
+    assert all(":" not in line for line in unsure)  # a name, no verdict
+    assert len(sure) + len(unsure) == 5
+    buttons = re.findall(r'class="button(?: button-start)?"[^>]*>([^<]+)<', html)
+    assert buttons == ["Trouver de l'aide près de chez vous"]
+    assert re.search(r'class="button button-start" href="/lieux\?', html)
+    for jargon in ("démarche", "diagnostic", "positionnement"):
+        assert jargon not in text.lower()
+    assert "Écrivez ce code sur un papier" in text
+    assert "allez sur le site localhost" in text
