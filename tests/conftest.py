@@ -25,7 +25,14 @@ from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
-from .flow import share_results, staff_signed_in, start_test, take_test  # noqa: E402
+from .flow import (  # noqa: E402
+    ask_to_be_contacted,
+    make_organisation,
+    share_results,
+    staff_signed_in,
+    start_test,
+    take_test,
+)
 from .recordings import audio_dir  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
@@ -126,6 +133,16 @@ class PageCase:
 STAND_INS = {"person": 900000001, "request": 900000002}
 
 
+#: States on the way to be contacted: the page each one stops at.
+CONTACT_STATES = {
+    "contacting": "/etre-contacte/comment",
+    "contacting-when": "/etre-contacte/quand",
+    "contacting-by-phone": "/etre-contacte/coordonnees",
+    "contact-ready": "/etre-contacte/verifier",
+    "contact-sent": "/etre-contacte/envoyee",
+}
+
+
 def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     """Bring a new visitor to where a page expects them (see @page_examples(states=...)).
 
@@ -142,6 +159,13 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     elif state == "shared":
         take_test(client, load_bank())
         return {"person": share_results(client)}
+    elif state in CONTACT_STATES:
+        ask_to_be_contacted(
+            client,
+            make_organisation(client.application, place_id="repere-demo-93-001"),
+            until=CONTACT_STATES[state],
+            channel="in-person" if state == "contact-sent" else "phone",
+        )
     elif state in ("mediator", "admin"):
         return staff_signed_in(client, role=state)
     else:
