@@ -234,3 +234,10 @@ def test_import_places_keeps_what_can_serve_reports_the_rest_and_retires(tmp_pat
     assert "n'est plus dans la liste" in main_text(page.get_data(as_text=True))
     written = main_text(client.get(f"/lieux/{written_hours_id}").get_data(as_text=True))
     assert "Le lieu les écrit ainsi : « du lundi au vendredi, 9h-12h »" in written
+
+
+def test_a_page_past_the_last_shows_the_last_page(client: FlaskClient) -> None:
+    """An old link to « page 2 » of a search that has one page now never shows nothing."""
+    first = client.get("/lieux?q=Lille").get_data(as_text=True)
+    past = client.get("/lieux?q=Lille&page=9").get_data(as_text=True)
+    assert result_names(first) and result_names(past) == result_names(first)
