@@ -185,6 +185,15 @@ def test_struggling_from_the_start_offers_help(fresh: Flask) -> None:
     pause = client.get(path).get_data(as_text=True)
     assert "Continuer le test" in main_text(pause)
     assert code_on(pause)
+    # A way to a mediator near the person, and to be contacted; the code written on paper.
+    words = main_text(pause)
+    assert 'action="/lieux"' in pause and 'name="q"' in pause
+    assert 'href="/etre-contacte?origine=pause"' in pause
+    assert "Écrivez ce code sur un papier" in words and "photo" not in words
+    assert "allez sur le site localhost" in words
+    later = main_text(client.get("/test/plus-tard").get_data(as_text=True))
+    assert "Écrivez ce code sur un papier" in later and "photo" not in later
+    assert "allez sur le site localhost" in later
     finished = client.post("/test/fin", data={"csrf_token": csrf_token(pause)})
     assert path_of(finished.headers["Location"]) == "/resultats"
     results = main_text(client.get("/resultats").get_data(as_text=True))
@@ -350,3 +359,11 @@ def test_a_beginner_sees_one_level_on_its_scale_and_one_way_forward(fresh: Flask
         assert jargon not in text.lower()
     assert "Écrivez ce code sur un papier" in text
     assert "allez sur le site localhost" in text
+
+
+def test_the_site_address_set_for_the_deployment_is_the_one_written(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path, SITE_ADDRESS="repere.example")
+    client = app.test_client()
+    start_test(client)
+    later = main_text(client.get("/test/plus-tard").get_data(as_text=True))
+    assert "allez sur le site repere.example" in later
