@@ -537,50 +537,35 @@ def create_account() -> str | BaseResponse:
     return admin_page(account_form=form)
 
 
-@bp.route("/admin/comptes/<int:account_id>/<any(desactiver, reactiver):action>", methods=["POST"])
+@bp.route(
+    "/admin/comptes/<int:account_id>/<any(desactiver, reactiver, 'mot-de-passe'):action>",
+    methods=["POST"],
+)
 @admin_only
-def account_action(account_id: int, action: str) -> str | BaseResponse:
-    form = EmptyForm()
+def account_action(account_id: int, action: str) -> BaseResponse:
+    """One button of the list of accounts (CSRF is checked before any view runs)."""
     account = db.session.get(StaffUser, account_id)
     if account is None:
         abort(404)
-    if form.validate_on_submit():
-        try:
-            if action == "desactiver":
-                lifecycle.deactivate(db.session, account, by=g.staff, now=now())
-                said = _(
-                    "Compte désactivé : %(email)s ne peut plus se connecter.", email=account.email
-                )
-            else:
-                lifecycle.reactivate(db.session, account, by=g.staff, now=now())
-                said = _("Compte réactivé : %(email)s peut se connecter.", email=account.email)
-        except accounts.AccountError as problem:
-            said = _(problem.message, **problem.params)
-        flash(said)
-    return redirect(url_for("staff.admin") + "#comptes", code=303)
-
-
-@bp.route("/admin/comptes/<int:account_id>/mot-de-passe", methods=["POST"])
-@admin_only
-def reset_account_password(account_id: int) -> str | BaseResponse:
-    form = EmptyForm()
-    account = db.session.get(StaffUser, account_id)
-    if account is None:
-        abort(404)
-    if form.validate_on_submit():
-        try:
-            code = lifecycle.reset_password(db.session, account, by=g.staff, now=now())
-        except accounts.AccountError as problem:
-            flash(_(problem.message, **problem.params))
+    email = account.email
+    try:
+        if action == "desactiver":
+            lifecycle.deactivate(db.session, account, by=g.staff, now=now())
+            said = _("Compte désactivé : %(email)s ne peut plus se connecter.", email=email)
+        elif action == "reactiver":
+            lifecycle.reactivate(db.session, account, by=g.staff, now=now())
+            said = _("Compte réactivé : %(email)s peut se connecter.", email=email)
         else:
-            flash(
-                _(
-                    "Code à usage unique pour %(email)s : %(code)s. Donnez-le à cette personne "
-                    "de vive voix ou sur papier. Il marche %(days)s jours, une seule fois : elle "
-                    "se connecte avec, puis choisit son mot de passe.",
-                    email=account.email,
-                    code=code,
-                    days=lifecycle.RESET_CODE_DAYS,
-                )
+            code = lifecycle.reset_password(db.session, account, by=g.staff, now=now())
+            said = _(
+                "Code à usage unique pour %(email)s : %(code)s. Donnez-le à cette personne "
+                "de vive voix ou sur papier. Il marche %(days)s jours, une seule fois : elle "
+                "se connecte avec, puis choisit son mot de passe.",
+                email=email,
+                code=code,
+                days=lifecycle.RESET_CODE_DAYS,
             )
+    except accounts.AccountError as problem:
+        said = _(problem.message, **problem.params)
+    flash(said)
     return redirect(url_for("staff.admin") + "#comptes", code=303)
