@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import Callable
@@ -164,6 +165,65 @@ def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, in
     email = make_staff(app, organisation.id, role)
     assert sign_in(client, email) == 303
     return {"person": person_id, "request": request_id}
+
+
+def demo(app: Flask) -> dict[str, object]:
+    """Run ``flask demo`` in this app once; return what it printed, read: the accounts
+    (role → (e-mail, password)) and the ids of its people and requests."""
+    known = app.extensions.get("tests-demo")
+    if known is not None:
+        return known
+    output = app.test_cli_runner().invoke(args=["demo"]).output
+    found = re.findall(r"^(\w+): (\S+@\S+)  mot de passe : (\S+)$", output, re.M)
+    assert len(found) == 3, output
+    from app.demo import DEMO_ORGANISATION
+    from app.models import Consent, Person
+
+    with app.app_context():
+        organisation_id = db.session.scalar(
+            select(Organisation.id).where(Organisation.name == DEMO_ORGANISATION)
+        )
+        people = db.session.scalars(
+            select(Person.id)
+            .join(Consent, Consent.person_id == Person.id)
+            .where(Consent.organisation_id == organisation_id)
+            .distinct()
+            .order_by(Person.id)
+        ).all()
+        requests = dict(
+            db.session.execute(
+                select(ContactRequest.status, ContactRequest.id)
+                .where(ContactRequest.organisation_id == organisation_id)
+                .order_by(ContactRequest.id.desc())
+            ).all()
+        )
+    known = {
+        "output": output,
+        "accounts": {role: (email, password) for role, email, password in found},
+        "people": list(people),
+        "requests": requests,
+    }
+    app.extensions["tests-demo"] = known
+    return known
+
+
+_demo_addresses = itertools.count(1)
+
+
+def demo_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:
+    """A demo account (``flask demo``) signed in in ``client``; the ids its pages show:
+    the first demo person, and a request of each status (``request-done``…)."""
+    loaded = demo(client.application)
+    email, password = loaded["accounts"][role]  # type: ignore[index]
+    # Each page the gates check is a visitor of its own: the sign-in limit per address
+    # (many people share one address in a public space) is not what these pages test.
+    number = next(_demo_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"10.250.{number // 256 % 256}.{number % 256}"
+    assert sign_in(client, email, password) == 303
+    ids = {"person": loaded["people"][1]}  # type: ignore[index]
+    for status, request_id in loaded["requests"].items():  # type: ignore[union-attr]
+        ids["request" if status == "new" else f"request-{status}"] = request_id
+    return ids
 
 
 def mark_step_done(client: FlaskClient, job_journey: str, step_id: str) -> None:
