@@ -25,7 +25,13 @@ from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
-from .flow import share_results, staff_signed_in, start_test, take_test  # noqa: E402
+from .flow import (  # noqa: E402
+    assisted_started,
+    demo_signed_in,
+    share_results,
+    start_test,
+    take_test,
+)
 from .recordings import audio_dir  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
@@ -123,7 +129,7 @@ class PageCase:
 
 
 #: Stand-ins for the ids a state makes (FromState arguments), replaced once it exists.
-STAND_INS = {"person": 900000001, "request": 900000002}
+STAND_INS = {"person": 900000001, "request": 900000002, "request-done": 900000003}
 
 
 def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
@@ -143,7 +149,10 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
         take_test(client, load_bank())
         return {"person": share_results(client)}
     elif state in ("mediator", "admin"):
-        return staff_signed_in(client, role=state)
+        # Every staff page is reached through the demo data of `flask demo`.
+        return demo_signed_in(client, role=state)
+    elif state == "assisted":
+        return assisted_started(client)
     else:
         raise AssertionError(f"tests/conftest.py does not know the page state {state!r}")
     return {}

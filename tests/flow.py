@@ -128,7 +128,12 @@ def share_results(client: FlaskClient, organisation: Organisation | None = None)
     app = client.application
     organisation = organisation or make_organisation(app)
     html = client.get("/partager").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(html), "code": organisation.share_code, "months": "6"}
+    data = {
+        "csrf_token": csrf_token(html),
+        "code": organisation.share_code,
+        "months": "6",
+        "display_name": "A. B.",
+    }
     response = client.post("/partager", data=data)
     assert response.status_code == 303, response.status_code
     with client.session_transaction() as session:
@@ -223,6 +228,17 @@ def demo_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int
     ids = {"person": loaded["people"][1]}  # type: ignore[index]
     for status, request_id in loaded["requests"].items():  # type: ignore[union-attr]
         ids["request" if status == "new" else f"request-{status}"] = request_id
+    return ids
+
+
+def assisted_started(client: FlaskClient) -> dict[str, int]:
+    """A demo mediator signed in in ``client`` starts a test with someone (« Nouvelle
+    personne accompagnée »), who gives initials; returns the ids of ``demo_signed_in``."""
+    ids = demo_signed_in(client)
+    html = client.get("/pro/accompagnement").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "months": "6", "display_name": "C. D."}
+    response = client.post("/pro/accompagnement", data=data)
+    assert response.status_code == 303, response.status_code
     return ids
 
 
