@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 from collections.abc import Callable
@@ -15,7 +14,8 @@ from sqlalchemy import select
 from app.assessment.bank import DONT_KNOW, Bank, Item, load_bank
 from app.extensions import db
 from app.models import ContactRequest, Organisation
-from app.staff import accounts
+from app.staff import accounts, lifecycle
+from app.times import utcnow
 
 Strategy = Callable[[Item], str]
 
@@ -117,6 +117,21 @@ def make_staff(app: Flask, organisation_id: int | None, role: str = "mediator") 
     return email
 
 
+def reset_password(app: Flask, email: str) -> str:
+    """The account's password is reset from the command line; returns the one-time code."""
+    with app.app_context():
+        account = lifecycle.find_account(db.session, email)
+        return lifecycle.reset_password(db.session, account, by=None, now=utcnow())
+
+
+def signed_in_with_one_time_code(client: FlaskClient) -> dict[str, int]:
+    """A mediator whose password was reset, signed in in ``client`` with the one-time code."""
+    app = client.application
+    email = make_staff(app, make_organisation(app).id)
+    assert sign_in(client, email, reset_password(app, email)) == 303
+    return {}
+
+
 def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> int:
     html = client.get("/pro/connexion").get_data(as_text=True)
     data = {"csrf_token": csrf_token(html), "email": email, "password": password}
@@ -212,18 +227,11 @@ def demo(app: Flask) -> dict[str, object]:
     return known
 
 
-_demo_addresses = itertools.count(1)
-
-
 def demo_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:
     """A demo account (``flask demo``) signed in in ``client``; the ids its pages show:
     the first demo person, and a request of each status (``request-done``…)."""
     loaded = demo(client.application)
     email, password = loaded["accounts"][role]  # type: ignore[index]
-    # Each page the gates check is a visitor of its own: the sign-in limit per address
-    # (many people share one address in a public space) is not what these pages test.
-    number = next(_demo_addresses)
-    client.environ_base["REMOTE_ADDR"] = f"10.250.{number // 256 % 256}.{number % 256}"
     assert sign_in(client, email, password) == 303
     ids = {"person": loaded["people"][1]}  # type: ignore[index]
     for status, request_id in loaded["requests"].items():  # type: ignore[union-attr]

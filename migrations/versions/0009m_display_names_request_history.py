@@ -2,7 +2,7 @@
 of the staff moves of requests to be contacted.
 
 Revision ID: 0009m
-Revises: 0008
+Revises: 0009a
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009m"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
