@@ -154,6 +154,22 @@ def test_a_mediator_who_walks_away_leaves_no_one_on_the_computer(fresh: Flask) -
         assert "person" not in session and "staff" not in session
 
 
+def test_the_code_to_come_back_is_on_the_slip_only_during_the_assisted_test(
+    fresh: Flask,
+) -> None:
+    client = fresh.test_client()
+    ids = demo_signed_in(client)
+    followed = client.get(f"/pro/personnes/{ids['person']}/fiche").get_data(as_text=True)
+    assert not re.search(r"\d{4} \d{4} \d{4}", followed)
+    assert "/fiche" not in client.get(f"/pro/personnes/{ids['person']}").get_data(as_text=True)
+    person_id = assisted_test(client, "E. F.", right_answer)
+    slip = client.get(f"/pro/personnes/{person_id}/fiche").get_data(as_text=True)
+    assert re.search(r'<p class="code">\d{4} \d{4} \d{4}</p>', slip)
+    post_form(client, "/resultats", "/pro/accompagnement/fin")
+    after = client.get(f"/pro/personnes/{person_id}/fiche").get_data(as_text=True)
+    assert after and not re.search(r"\d{4} \d{4} \d{4}", after)
+
+
 def test_finishing_needs_the_form_token(fresh: Flask) -> None:
     client = fresh.test_client()
     demo_signed_in(client)

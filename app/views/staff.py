@@ -530,8 +530,13 @@ def assisted_finish() -> BaseResponse:
 @page_examples({"person_id": FromState("person")}, states=("mediator",))
 @staff_only
 def slip(person_id: int) -> str:
+    """The person's slip. Their code to come back is on it only during the test a staff
+    member runs with them in this browser: the consent lets staff see results, not open the
+    person's data as the person would."""
     person = person_or_404(person_id)
-    return render_template("staff/slip.html", person=person, code=code_of(person))
+    here = assisted_person()
+    code = code_of(person) if here is not None and here.id == person.id else None
+    return render_template("staff/slip.html", person=person, code=code)
 
 
 @bp.route("/chiffres")
