@@ -96,7 +96,9 @@ def test_three_assisted_tests_in_a_row_leave_no_trace(fresh: Flask) -> None:
     for name, answer in [("A. B.", right_answer), (None, wrong_answer), ("Karim", right_answer)]:
         person_id = assisted_test(mediator, name, answer)
         assert person_id not in seen
-        results = mediator.get("/resultats").get_data(as_text=True)
+        response = mediator.get("/resultats")
+        assert response.headers["Cache-Control"] == "no-store"  # the back button shows nothing
+        results = response.get_data(as_text=True)
         assert h1_of(results) == "Vos résultats"
         # The staff side is one tap away, with the slip and « Terminer avec cette personne ».
         assert 'href="/pro/"' in results

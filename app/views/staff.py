@@ -107,6 +107,16 @@ def no_store(response: Response) -> Response:
     return response
 
 
+@bp.after_app_request
+def no_store_during_assisted_test(response: Response) -> Response:
+    """During a test a staff member runs with someone, the person's pages are not kept by the
+    browser either: after « Terminer avec cette personne », the back button shows nothing."""
+    if ASSISTED_KEY in session and "public" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
 def signed_in_staff() -> StaffUser | None:
     """The staff member of this session, if the session is neither idle nor too old."""
     data = session.get(SESSION_KEY)
