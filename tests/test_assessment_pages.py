@@ -367,3 +367,15 @@ def test_the_site_address_set_for_the_deployment_is_the_one_written(tmp_path: Pa
     start_test(client)
     later = main_text(client.get("/test/plus-tard").get_data(as_text=True))
     assert "allez sur le site repere.example" in later
+
+
+def test_no_question_says_the_same_thing_twice(client: FlaskClient) -> None:
+    """The question, its hint and its answers: no sentence of the page said twice (the
+    « Cochez toutes les bonnes réponses » said in the question and again as a hint)."""
+    from .conftest import ITEM_CASES
+
+    for case in ITEM_CASES:
+        text = main_text(client.get(case.url).get_data(as_text=True))
+        sentences = [s.strip() for s in re.split(r"(?<=[.?!:])\s+", text) if len(s.split()) >= 3]
+        repeated = {s for s in sentences if sentences.count(s) > 1}
+        assert not repeated, (case.url, repeated)
