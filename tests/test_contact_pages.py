@@ -138,3 +138,11 @@ def test_the_answers_belong_to_this_person_only(fresh: Flask) -> None:
     with client.session_transaction() as session:
         session.pop("person")
     assert client.get("/etre-contacte/verifier").status_code in (302, 303)
+
+
+def test_back_from_the_first_question_goes_only_to_a_page_of_this_site(fresh: Flask) -> None:
+    client = fresh.test_client()
+    here = client.get("/etre-contacte", headers={"Referer": "http://localhost/resultats"})
+    assert '<p class="back"><a href="/resultats">' in here.get_data(as_text=True)
+    away = client.get("/etre-contacte", headers={"Referer": "https://ailleurs.example/x"})
+    assert '<p class="back"><a href="/">' in away.get_data(as_text=True)

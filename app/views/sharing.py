@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -23,6 +24,7 @@ from ..forms import (
     EmptyForm,
     ShareForm,
 )
+from ..i18n import safe_next
 from ..models import ContactRequest, Organisation, Person, Place
 from ..pages import page_examples
 from ..staff import consent, requests
@@ -145,9 +147,10 @@ def contact() -> str | Response:
         return next_page(draft())
     if request.method == "GET" and answers.get("organisation"):
         form.organisation.data = str(answers["organisation"])
-    return contact_page(
-        "sharing/contact.html", form, request.referrer or url_for("public.home"), answers=answers
-    )
+    # Back to the page the person came from, on this site only.
+    came_from = urlsplit(request.referrer or "")
+    back = safe_next(came_from.path if came_from.netloc == request.host else None)
+    return contact_page("sharing/contact.html", form, back, answers=answers)
 
 
 @bp.route("/etre-contacte/comment", methods=["GET", "POST"])
