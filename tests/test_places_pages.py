@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -241,3 +242,13 @@ def test_a_page_past_the_last_shows_the_last_page(client: FlaskClient) -> None:
     first = client.get("/lieux?q=Lille").get_data(as_text=True)
     past = client.get("/lieux?q=Lille&page=9").get_data(as_text=True)
     assert result_names(first) and result_names(past) == result_names(first)
+
+
+def test_phone_numbers_read_left_to_right_in_arabic(client: FlaskClient) -> None:
+    """In a right-to-left page, « 01 99 00 74 94 » would be drawn « 94 74 00 99 01 »: the
+    groups of a number are kept together, left to right."""
+    client.set_cookie("repere_langue", "ar")
+    place = client.get("/lieux/repere-demo-93-001").get_data(as_text=True)
+    assert re.search(r'href="tel:[^"]+"><span dir="ltr">\d\d( \d\d){4}</span>', place)
+    counsellor = client.get("/conseiller").get_data(as_text=True)
+    assert "39 49" not in counsellor and "39\u00a049" in counsellor
