@@ -67,12 +67,15 @@ def test_one_question_per_page_then_check_then_sent(fresh: Flask) -> None:
     assert (status, sent) == (303, "/etre-contacte/envoyee")
     page = client.get(sent).get_data(as_text=True)
     words = main_text(page)
-    reference = re.search(r"D-\d{4,}", words)
+    reference = re.search(r"Votre numéro de demande : (\d+)", words)
     assert reference, words
+    with fresh.app_context():
+        assert int(reference.group(1)) == db.session.scalars(select(ContactRequest.id)).one()
     assert "vous contacte par téléphone avant le" in words
     assert "Écrivez votre numéro de demande sur un papier" in words
     assert "sur le site localhost" in words
-    assert reference.group(0) in main_text(client.get("/mon-espace").get_data(as_text=True))
+    space = main_text(client.get("/mon-espace").get_data(as_text=True))
+    assert f"Numéro de demande : {reference.group(1)}" in space
     with fresh.app_context():
         kept = db.session.scalars(select(ContactRequest)).one()
         assert (kept.origin, kept.slots) == ("resultats", "mon-am|thu-pm")
@@ -89,7 +92,7 @@ def test_coming_in_person_gives_the_address_today_hours_and_the_reference(fresh:
     words = main_text(page)
     assert "Adresse" in words and "93200" in words
     assert "Aujourd'hui :" in words
-    assert re.search(r"D-\d{4,}", words)
+    assert re.search(r"Votre numéro de demande : \d+", words)
     assert "Donnez votre numéro de demande à l'accueil" in words
     # Printable: the links that make no sense on paper are not printed.
     assert read(page).find(".//p[@class='no-print']") is not None

@@ -256,8 +256,9 @@ def _sent_request() -> ContactRequest | None:
 
 
 def request_reference(asked: ContactRequest) -> str:
-    """The short reference a person gives when they call or arrive: « D-0042 »."""
-    return f"D-{asked.id:04d}"
+    """The number a person gives when they call or arrive: the one staff read in their
+    queue (« Demande n° 42 »)."""
+    return str(asked.id)
 
 
 @bp.route("/etre-contacte/envoyee")
