@@ -252,3 +252,15 @@ def test_phone_numbers_read_left_to_right_in_arabic(client: FlaskClient) -> None
     assert re.search(r'href="tel:[^"]+"><span dir="ltr">\d\d( \d\d){4}</span>', place)
     counsellor = client.get("/conseiller").get_data(as_text=True)
     assert "39 49" not in counsellor and "39\u00a049" in counsellor
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("en", "14:00"), ("ar", "14:00")])
+def test_hours_are_on_the_24_hour_clock_in_every_language(
+    app: Flask, locale: str, expected: str
+) -> None:
+    """The places keep French hours: never « 2:00 PM » nor « 2:00 م »."""
+    place = Place(horaires="Mo-Fr 09:00-12:00,14:00-17:30", departement="75")
+    moment = datetime(2026, 11, 23, 12, 30, tzinfo=PARIS)
+    with app.test_request_context(headers={"Cookie": f"repere_langue={locale}"}):
+        words = status_words(place, moment)
+    assert expected in words and "PM" not in words and "م" not in words.split()
