@@ -34,6 +34,7 @@ STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE)
 TOTALLY = "totalement conforme"
 PARTIALLY = "partiellement conforme"
 NOT = "non conforme"
+CONFORMITIES = (TOTALLY, PARTIALLY, NOT)
 #: Every page of the sample: the value of ``pages`` for a criterion checked on all of them.
 ALL_PAGES = "toutes"
 
@@ -121,6 +122,16 @@ class Grid:
 
     def assessment(self, criterion_id: str) -> Assessment:
         return next(a for a in self.assessments if a.criterion.id == criterion_id)
+
+    def broken_by(self, failed_tests: set[str]) -> list[tuple[str, str]]:
+        """(criterion, test) for each failed test that a criterion marked conforme names."""
+        return [
+            (a.criterion.id, test)
+            for a in self.assessments
+            if a.status == CONFORME
+            for test in a.tests
+            if test in failed_tests
+        ]
 
     def sample_endpoints(self) -> set[str]:
         return {page.endpoint for page in self.sample if page.endpoint}

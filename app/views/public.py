@@ -6,14 +6,22 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from .. import rgaa
 from ..extensions import limiter
 from ..forms import ReturnCodeForm
 from ..i18n import safe_next
 from ..journeys import load_journeys
+from ..words import CONFORMITY
 from .assessment import where_to_go
 from .current import open_with_code
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def accessibility_status() -> dict[str, object]:
+    """The site's RGAA status, from the grid: every page names it in its footer."""
+    return {"accessibility_status": CONFORMITY[rgaa.grid().conformity]}
 
 
 @bp.route("/")
@@ -54,7 +62,8 @@ def resume() -> str | Response:
 
 @bp.route("/accessibilite")
 def accessibility() -> str:
-    return render_template("public/accessibility.html")
+    """The accessibility statement, computed from the RGAA grid (app/rgaa/grid.toml)."""
+    return render_template("public/accessibility.html", grid=rgaa.grid(), rgaa=rgaa)
 
 
 @bp.route("/donnees-personnelles")
