@@ -25,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import Organisation, Place, StaffUser
+from ..models import AccountEvent, Organisation, Place, StaffUser
 from ..places.schema import departement_of
-from ..times import as_utc, utc
+from ..times import as_utc, utc, utcnow
 from . import N_, FormError
 
 __all__ = [
+    "ACTIONS",
+    "COMMAND_LINE",
     "KINDS",
     "LOCK_MINUTES",
     "MAX_FAILED_SIGN_INS",
@@ -40,6 +42,7 @@ __all__ = [
     "SHARE_CODE_LENGTH",
     "AccountError",
     "SignInRefused",
+    "check_new_password",
     "create_organisation",
     "create_staff",
     "find_organisation_by_code",
@@ -47,10 +50,15 @@ __all__ = [
     "normalise_email",
     "organisations_near",
     "organisations_near_postcode",
+    "record_event",
     "sign_in",
 ]
 
 ROLES = ("mediator", "counsellor", "admin")
+#: What the journal of account actions records (``AccountEvent``).
+ACTIONS = ("created", "deactivated", "reactivated", "password-reset", "password-set")
+#: Who did it, when no administrator's account did.
+COMMAND_LINE = "ligne de commande"
 KINDS = ("france-travail", "france-services", "association", "mairie", "other")
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
@@ -208,8 +216,11 @@ def create_staff(
     password: str,
     role: str,
     organisation_id: int | None = None,
+    by: StaffUser | None = None,
+    now: datetime | None = None,
 ) -> StaffUser:
-    """A new staff account. The password is kept only as a slow salted hash (scrypt)."""
+    """A new staff account, created by the administrator ``by`` (None: the command line).
+    The password is kept only as a slow salted hash (scrypt)."""
     email = _clean_email(email)
     name = _clean_name(name)
     if role not in ROLES:
@@ -222,18 +233,7 @@ def create_staff(
             N_("Cette structure n'existe pas. Choisissez une structure dans la liste."),
             "organisation_id",
         )
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
-            "password",
-            min=MIN_PASSWORD_LENGTH,
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(
-            N_("Choisissez un mot de passe de %(max)s caractères au plus."),
-            "password",
-            max=MAX_PASSWORD_LENGTH,
-        )
+    check_new_password(password)
     taken = AccountError(N_("Cette adresse e-mail a déjà un compte."), "email")
     if db.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise taken
@@ -248,11 +248,48 @@ def create_staff(
     )
     db.add(staff)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:  # created at the same moment by someone else
         db.rollback()
         raise taken from None
+    record_event(db, staff, "created", by, now or utcnow())
+    db.commit()
     return staff
+
+
+def check_new_password(password: object, field: str = "password") -> str:
+    """The password, if it may be chosen; else ``AccountError`` saying what to choose. The
+    one place of the rules for a new password (accounts, resets, the command line)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
+            field,
+            min=MIN_PASSWORD_LENGTH,
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe de %(max)s caractères au plus."),
+            field,
+            max=MAX_PASSWORD_LENGTH,
+        )
+    return password
+
+
+def record_event(
+    db: Session, account: StaffUser, action: str, by: StaffUser | None, now: datetime
+) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"action: one of {ACTIONS}, not {action!r}")
+    db.add(
+        AccountEvent(
+            account_id=account.id,
+            account_email=account.email,
+            by_id=by.id if by else None,
+            by_name=by.name if by else COMMAND_LINE,
+            action=action,
+            at=utc(now),
+        )
+    )
 
 
 @cache
@@ -296,6 +333,8 @@ def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUs
         attempt <= MAX_FAILED_SIGN_INS  # more tries were sent at once than allowed
         and len(password) <= MAX_PASSWORD_LENGTH
         and check_password_hash(staff.password_hash, password)
+        # a one-time code stops working when it expires
+        and (staff.password_expires_at is None or as_utc(staff.password_expires_at) > now)
     )
     if right:
         db.execute(
