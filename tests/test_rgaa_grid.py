@@ -15,10 +15,11 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import rgaa
+from app import rgaa, words
 from app.pages import iter_pages
 from app.rgaa import (
     CONFORME,
@@ -85,6 +86,7 @@ def test_an_incomplete_grid_is_refused(
 
 
 def test_the_rate_and_the_words_follow_the_rgaa() -> None:
+    assert set(words.CONFORMITY) == set(rgaa.CONFORMITIES)
     assert conformity(met=10, failed=0) == TOTALLY
     assert conformity(met=50, failed=50) == PARTIALLY
     assert conformity(met=49, failed=51) == rgaa.NOT
@@ -119,7 +121,7 @@ def test_the_statement_says_what_the_grid_says(client: FlaskClient) -> None:
     for assessment in grid.non_compliant:
         assert f"Critère {assessment.criterion.id}" in text
         assert assessment.problem in text and assessment.instead in text
-    assert grid.date.strftime("%-d décembre %Y") in text or str(grid.date.year) in text
+    assert f"établie le {format_date(grid.date, 'long', locale='fr')}" in text
     for page_of_sample in grid.sample:
         assert page_of_sample.name in text
     footer = f"Accessibilité : {grid.conformity}"

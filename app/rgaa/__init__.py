@@ -99,7 +99,6 @@ class Grid:
     kind: str
     tools: tuple[str, ...]
     auditors: str
-    themes: dict[int, str]
     sample: tuple[SamplePage, ...]
     assessments: tuple[Assessment, ...]
 
@@ -225,18 +224,9 @@ def load_grid(grid_path: Path = GRID_FILE, criteria_path: Path = CRITERIA_FILE) 
         kind=data["kind"],
         tools=tuple(data["tools"]),
         auditors=data["auditors"].strip(),
-        themes={number: title for number, title in enumerate(_themes(criteria), start=1)},
         sample=sample,
         assessments=tuple(assessments),
     )
-
-
-def _themes(criteria: list[Criterion]) -> list[str]:
-    themes: list[str] = []
-    for criterion in criteria:
-        if criterion.theme not in themes:
-            themes.append(criterion.theme)
-    return themes
 
 
 @cache
