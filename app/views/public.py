@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from .. import rgaa
 from ..extensions import limiter
 from ..forms import ReturnCodeForm
+from ..http import page_number
 from ..i18n import safe_next
 from ..journeys import load_journeys
 from ..words import CONFORMITY
@@ -60,10 +61,22 @@ def resume() -> str | Response:
     return render_template("public/resume.html", form=form)
 
 
+#: Criteria not met listed on each page of the statement, so that every page stays light.
+CRITERIA_PER_PAGE = 8
+
+
 @bp.route("/accessibilite")
 def accessibility() -> str:
-    """The accessibility statement, computed from the RGAA grid (app/rgaa/grid.toml)."""
-    return render_template("public/accessibility.html", grid=rgaa.grid(), rgaa=rgaa)
+    """The accessibility statement, computed from the RGAA grid (app/rgaa/grid.toml); the
+    criteria not met, when many, go on to further pages (?page=2…)."""
+    grid = rgaa.grid()
+    failing = grid.non_compliant
+    pages = max(1, -(-len(failing) // CRITERIA_PER_PAGE))
+    page = min(page_number(), pages)
+    shown = failing[(page - 1) * CRITERIA_PER_PAGE : page * CRITERIA_PER_PAGE]
+    return render_template(
+        "public/accessibility.html", grid=grid, rgaa=rgaa, shown=shown, page=page, pages=pages
+    )
 
 
 @bp.route("/donnees-personnelles")
