@@ -180,6 +180,17 @@ while (walker2.nextNode()) {
   }
 }
 
+// What no page may hold: a new window, a tooltip, a shortcut, a sound or anything moving.
+const forbidden = [
+  ...[...document.querySelectorAll("[target]")].map((el) => "target: " + describe(el)),
+  ...[...document.querySelectorAll("body [title]")].map((el) => "title: " + describe(el)),
+  ...[...document.querySelectorAll("[accesskey]")].map((el) => "accesskey: " + describe(el)),
+  ...[...document.querySelectorAll("[autoplay], marquee, blink")].map((el) => "moves: " + describe(el)),
+  ...[...document.querySelectorAll("body *")]
+    .filter((el) => visible(el) && getComputedStyle(el).animationName !== "none")
+    .map((el) => "animated: " + describe(el)),
+];
+
 const tabindex = [...document.querySelectorAll("[tabindex]")]
   .filter((el) => Number(el.getAttribute("tabindex")) > 0).map(describe);
 
@@ -211,6 +222,7 @@ return {
   landmarks,
   outside,
   tabindex,
+  forbidden,
   interactive: interactive.map((el) => ({
     element: describe(el),
     radio: el.type === "radio" ? el.name : null,
