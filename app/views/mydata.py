@@ -18,6 +18,7 @@ from ..forms import EmptyForm, ReturnCodeForm
 from ..journeys import load_journeys
 from ..models import Person
 from ..pages import not_a_page, page_examples
+from ..staff import consent
 from ..times import utcnow as now
 from .current import bank, current_person, forget
 
@@ -31,6 +32,7 @@ def everything(person: Person) -> dict[str, object]:
 def page_context(person: Person) -> dict[str, object]:
     return {
         "data": everything(person),
+        "person": person,
         "form": EmptyForm(),
         "now": now(),
     }
@@ -80,6 +82,16 @@ def delete() -> str | BaseResponse:
         forget()
         return redirect(url_for("mydata.deleted"), code=303)
     return render_template("mydata/delete.html", form=form)
+
+
+@bp.route("/mes-donnees/nom/retirer", methods=["POST"])
+def remove_display_name() -> BaseResponse:
+    """The person takes back the name or initials they gave: staff see their reference."""
+    person = current_person()
+    form = EmptyForm()
+    if person is not None and form.validate_on_submit():
+        consent.set_display_name(db.session, person, None)
+    return redirect(url_for("mydata.my_data") + "#nom", code=303)
 
 
 @bp.route("/mes-donnees/supprimees")
