@@ -80,3 +80,21 @@ def extract_journeys(
         yield 0, "_", text, [f"journey way {way}"]
     for reason, text in REASONS.items():
         yield 0, "_", text, [f"journey reason {reason}: why this way is offered first"]
+
+
+def extract_rgaa(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Babel extractor for app/rgaa/grid.toml: what the accessibility statement shows of it.
+
+    The names of the sample's pages, and for each criterion that is not met, what fails and
+    what the person can do instead, as app.rgaa reads them (lines joined, spaces single).
+    """
+    data = tomllib.loads(fileobj.read().decode("utf-8"))
+    for page in data.get("sample", []):
+        yield 0, "_", " ".join(page["name"].split()), [f"RGAA sample page {page['id']}"]
+    for criterion in data.get("criterion", []):
+        for field in ("problem", "instead"):
+            if criterion.get(field):
+                text = " ".join(criterion[field].split())
+                yield 0, "_", text, [f"RGAA criterion {criterion['id']}, {field}"]

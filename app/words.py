@@ -183,3 +183,13 @@ def slots(values: Iterable[str]) -> str:
                 else _("%(earlier)s, %(later)s", earlier=words, later=slot(value))
             )
     return words
+
+
+#: What the accessibility statement says of the site (app.rgaa.CONFORMITIES).
+CONFORMITY = _table(
+    {
+        "totalement conforme": _l("totalement conforme"),
+        "partiellement conforme": _l("partiellement conforme"),
+        "non conforme": _l("non conforme"),
+    }
+)

@@ -252,3 +252,30 @@ def get_page(
     client.set_cookie(LOCALE_COOKIE, locale)
     values = enter_state(client, state)
     return client.get(resolve(url, values), headers=headers)
+
+
+# --- The RGAA grid (app/rgaa/grid.toml): a failed test that a « conforme » criterion names
+_failed_tests: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        path, _, name = report.nodeid.partition("::")
+        _failed_tests.add(f"{path}::{name.split('[')[0]}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which RGAA criteria a failed test breaks: the grid and the code disagree."""
+    if not _failed_tests:
+        return
+    from app.rgaa import grid
+
+    broken = grid().broken_by(_failed_tests)
+    if broken:
+        terminalreporter.section("RGAA grid and code disagree")
+        for criterion, test in broken:
+            terminalreporter.write_line(
+                f"criterion {criterion} is « conforme » in app/rgaa/grid.toml but {test} "
+                "failed: fix the page, or mark the criterion « non conforme » with what the "
+                "person can do instead"
+            )

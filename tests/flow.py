@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.assessment.bank import DONT_KNOW, Bank, Item, load_bank
 from app.extensions import db
-from app.models import ContactRequest, Organisation
+from app.models import ContactRequest, Organisation, StaffUser
 from app.staff import accounts, lifecycle
 from app.times import utcnow
 
@@ -264,10 +265,42 @@ def demo(app: Flask) -> dict[str, object]:
     return known
 
 
+def restore_demo_account(app: Flask, email: str, password: str) -> None:
+    """The demo account as ``flask demo`` left it: another test (the administrator's
+    buttons, posted by the security tests) may have deactivated it or reset its password."""
+    with app.app_context():
+        account = db.session.scalars(select(StaffUser).where(StaffUser.email == email)).one()
+        if not check_password_hash(account.password_hash, password):
+            account.password_hash = generate_password_hash(password)
+        account.active = True
+        account.must_set_password = False
+        account.password_expires_at = None
+        account.failed_sign_ins = 0
+        account.locked_until = None
+        db.session.commit()
+
+
+def restore_open_requests(app: Flask, requests: dict[str, int]) -> None:
+    """The demo's new and in-progress requests open again: a test that answered one (the
+    security tests press every button) leaves the next visitor a request to answer."""
+    with app.app_context():
+        for status in ("new", "in-progress"):
+            request = db.session.get(ContactRequest, requests[status])
+            if request is not None and request.status != status:
+                request.status = status
+                request.closed_at = None
+                if status == "new":
+                    request.answered_at = None
+        db.session.commit()
+
+
 def demo_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:
     """A demo account (``flask demo``) signed in in ``client``; the ids its pages show:
     the first demo person, and a request of each status (``request-done``…)."""
     loaded = demo(client.application)
+    for account in loaded["accounts"].values():  # type: ignore[union-attr]
+        restore_demo_account(client.application, *account)
+    restore_open_requests(client.application, loaded["requests"])  # type: ignore[arg-type]
     email, password = loaded["accounts"][role]  # type: ignore[index]
     assert sign_in(client, email, password) == 303
     ids = {"person": loaded["people"][1]}  # type: ignore[index]

@@ -6,14 +6,23 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from .. import rgaa
 from ..extensions import limiter
 from ..forms import ReturnCodeForm
+from ..http import page_number
 from ..i18n import safe_next
 from ..journeys import load_journeys
+from ..words import CONFORMITY
 from .assessment import where_to_go
 from .current import open_with_code
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def accessibility_status() -> dict[str, object]:
+    """The site's RGAA status, from the grid: every page names it in its footer."""
+    return {"accessibility_status": CONFORMITY[rgaa.grid().conformity]}
 
 
 @bp.route("/")
@@ -52,9 +61,22 @@ def resume() -> str | Response:
     return render_template("public/resume.html", form=form)
 
 
+#: Criteria not met listed on each page of the statement, so that every page stays light.
+CRITERIA_PER_PAGE = 8
+
+
 @bp.route("/accessibilite")
 def accessibility() -> str:
-    return render_template("public/accessibility.html")
+    """The accessibility statement, computed from the RGAA grid (app/rgaa/grid.toml); the
+    criteria not met, when many, go on to further pages (?page=2…)."""
+    grid = rgaa.grid()
+    failing = grid.non_compliant
+    pages = max(1, -(-len(failing) // CRITERIA_PER_PAGE))
+    page = min(page_number(), pages)
+    shown = failing[(page - 1) * CRITERIA_PER_PAGE : page * CRITERIA_PER_PAGE]
+    return render_template(
+        "public/accessibility.html", grid=grid, rgaa=rgaa, shown=shown, page=page, pages=pages
+    )
 
 
 @bp.route("/donnees-personnelles")
