@@ -177,6 +177,7 @@ def test_one_word_per_idea_the_glossary_words_are_used() -> None:
         *root.glob("templates/public/*.html"),
         *root.glob("templates/sharing/*.html"),
         *root.glob("templates/places/*.html"),
+        root / "templates/staff/slip.html",  # the slip the person takes home
     ]
     avoided = ("démarche", "En autonomie", "seul ou seule", "diagnostic", "positionnement")
     found = [
