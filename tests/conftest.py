@@ -25,7 +25,13 @@ from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
-from .flow import share_results, staff_signed_in, start_test, take_test  # noqa: E402
+from .flow import (  # noqa: E402
+    assisted_test,
+    share_results,
+    staff_signed_in,
+    start_test,
+    take_test,
+)
 from .recordings import audio_dir  # noqa: E402
 
 LOCALES = ("fr", "en", "ar")
@@ -144,6 +150,9 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
         return {"person": share_results(client)}
     elif state in ("mediator", "admin"):
         return staff_signed_in(client, role=state)
+    elif state == "assisted":
+        ids = staff_signed_in(client)
+        return {**ids, "assisted": assisted_test(client)}
     else:
         raise AssertionError(f"tests/conftest.py does not know the page state {state!r}")
     return {}

@@ -15,8 +15,12 @@ whether an account exists.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
+import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -28,7 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..models import Organisation, Place, StaffUser
 from ..places.schema import departement_of
 from ..times import as_utc, utc
-from . import N_, FormError
+from . import N_, FormError, passwords
 
 __all__ = [
     "KINDS",
@@ -40,8 +44,10 @@ __all__ = [
     "SHARE_CODE_LENGTH",
     "AccountError",
     "SignInRefused",
+    "check_new_password",
     "create_organisation",
     "create_staff",
+    "device_token",
     "find_organisation_by_code",
     "format_share_code",
     "normalise_email",
@@ -55,8 +61,10 @@ KINDS = ("france-travail", "france-services", "association", "mairie", "other")
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
-#: Longer passwords are refused: hashing megabytes would be a cheap way to load the server.
-MAX_PASSWORD_LENGTH = 1024
+#: Longer passwords are refused, the same everywhere (web forms, command line, signing in):
+#: hashing megabytes would be a cheap way to load the server, and a password that one place
+#: accepts and another cuts could never be used.
+MAX_PASSWORD_LENGTH = 128
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 #: No 0/O, 1/I/L: nothing a person could read or type as another character.
@@ -84,8 +92,15 @@ class SignInRefused(Exception):
 # Organisations
 
 
+def clean_name(name: object) -> str:
+    """A name as shown to people: without control or format characters (right-to-left
+    overrides, zero-width marks: they could make a name read as another), spaces single."""
+    kept = "".join(c for c in str(name or "") if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
 def _clean_name(name: str, field: str = "name") -> str:
-    text = " ".join(str(name or "").split())
+    text = clean_name(name)
     if not text:
         raise AccountError(N_("Écrivez un nom."), field)
     if len(text) > MAX_NAME_LENGTH:
@@ -222,18 +237,7 @@ def create_staff(
             N_("Cette structure n'existe pas. Choisissez une structure dans la liste."),
             "organisation_id",
         )
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
-            "password",
-            min=MIN_PASSWORD_LENGTH,
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(
-            N_("Choisissez un mot de passe de %(max)s caractères au plus."),
-            "password",
-            max=MAX_PASSWORD_LENGTH,
-        )
+    check_new_password(password, about=(email, name))
     taken = AccountError(N_("Cette adresse e-mail a déjà un compte."), "email")
     if db.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise taken
@@ -255,14 +259,58 @@ def create_staff(
     return staff
 
 
+def device_token(secret: str, email: str) -> str:
+    """What a browser keeps (a signed cookie, app/views/staff.py) once it signed in to the
+    account of ``email``: it proves the browser is the holder's, not a stranger's."""
+    message = f"staff-device:{normalise_email(email)}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def check_new_password(password: object, field: str = "password", about: Iterable[str] = ()) -> str:
+    """The password, if it may be chosen; else ``AccountError`` saying what to choose. The
+    one place of the rules for a new password (accounts, resets, the command line): from
+    ``MIN_PASSWORD_LENGTH`` to ``MAX_PASSWORD_LENGTH`` characters, and not common or
+    guessable (app/staff/passwords.py; ``about``: the holder's e-mail and name)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
+            field,
+            min=MIN_PASSWORD_LENGTH,
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            N_("Choisissez un mot de passe de %(max)s caractères au plus."),
+            field,
+            max=MAX_PASSWORD_LENGTH,
+        )
+    if passwords.is_guessable(password, about):
+        raise AccountError(
+            N_(
+                "Ce mot de passe est trop facile à deviner. Choisissez par exemple quatre mots "
+                "sans lien entre eux."
+            ),
+            field,
+        )
+    return password
+
+
 @cache
 def _dummy_hash() -> str:
     """A hash to check unknown addresses against, so that they take as long as known ones."""
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUser:
-    """The account for this address and password, or ``SignInRefused``."""
+def sign_in(
+    db: Session, *, email: str, password: str, now: datetime, known_device: bool = False
+) -> StaffUser:
+    """The account for this address and password, or ``SignInRefused``.
+
+    Every refusal costs one password hash, whether the account exists, is locked, inactive
+    or not: the time taken does not tell them apart (the view shows one message for all).
+    ``known_device``: this browser signed in to this account before (``device_token``). The
+    lock does not apply to it, so that a stranger who types wrong passwords on purpose
+    cannot keep the holder out; its tries are still limited per address (app/views/staff.py).
+    """
     now = utc(now)
     password = password if isinstance(password, str) else ""
     address = normalise_email(email)
@@ -273,6 +321,13 @@ def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUs
     )
     if staff is None or not staff.active:
         check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+        raise SignInRefused(None)
+
+    if known_device:
+        if len(password) <= MAX_PASSWORD_LENGTH and check_password_hash(
+            staff.password_hash, password
+        ):
+            return staff
         raise SignInRefused(None)
 
     # Reserve one try, atomically, unless the account is locked.
@@ -288,15 +343,18 @@ def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUs
     ).scalar()
     db.commit()
     if attempt is None:  # locked
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         db.refresh(staff)
         locked_until = as_utc(staff.locked_until) if staff.locked_until else now
         raise SignInRefused(locked_until)
 
-    right = (
-        attempt <= MAX_FAILED_SIGN_INS  # more tries were sent at once than allowed
-        and len(password) <= MAX_PASSWORD_LENGTH
-        and check_password_hash(staff.password_hash, password)
+    hashed = len(password) <= MAX_PASSWORD_LENGTH and check_password_hash(
+        staff.password_hash, password if attempt <= MAX_FAILED_SIGN_INS else ""
     )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+    # more tries sent at once than allowed: never right, but hashed all the same
+    right = attempt <= MAX_FAILED_SIGN_INS and hashed
     if right:
         db.execute(
             update(StaffUser)
