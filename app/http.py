@@ -121,7 +121,7 @@ def init_app(app: Flask) -> None:
     def finish(response: Response) -> Response:
         from .views.current import holds_a_person
 
-        if holds_a_person() and "Cache-Control" not in response.headers:
+        if "Cache-Control" not in response.headers and holds_a_person():
             # A page seen while this browser holds a person shows their data: never kept,
             # not even by this browser (the next user of a shared computer, the back button).
             response.headers["Cache-Control"] = "no-store"

@@ -29,7 +29,7 @@ def _wrong_code(response: Response) -> bool:
 
 def _legacy_code() -> bool:
     """A 12-digit code: from before codes had 16 digits."""
-    typed = return_code.normalise(request.form.get("code", ""))
+    typed = return_code.normalise(ReturnCodeForm().code.data or "")
     return len(typed) == return_code.LEGACY_DIGITS
 
 
