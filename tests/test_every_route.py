@@ -131,6 +131,8 @@ def test_no_input_to_any_route_gives_a_server_error(fuzz_app: Flask, state: str 
     failures = []
     for method, url in requests_for(fuzz_app):
         response = client.open(url, method=method)
+        if url.startswith("/sante") and response.status_code == 503 and response.is_json:
+            continue  # the health check's own answer when the database is slow (busy tests)
         if response.status_code >= 500:
             failures.append(f"{method} {url[:120]} -> {response.status_code}")
     assert failures == []
