@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
 
 from . import migrate
 from .assessment.bank import CALIBRATION_LINKS
 from .assessment.domains import DOMAINS
 from .config import LOCALES
+from .models import StaffUser
 from .staff.accounts import KINDS, ROLES
 
 #: Problems printed by import-places; --report writes them all.
@@ -340,6 +343,84 @@ def create_staff_command(
     click.echo(f"Compte n° {staff.id} créé pour {staff.email}.")
 
 
+@click.command("list-staff")
+@with_appcontext
+def list_staff_command() -> None:
+    """Every staff account: id, address, role, organisation, state."""
+    from .extensions import db
+    from .staff.lifecycle import list_accounts
+
+    for account in list_accounts(db.session):
+        state = (
+            "désactivé"
+            if not account.active
+            else "doit choisir son mot de passe"
+            if account.must_set_password
+            else "actif"
+        )
+        organisation = account.organisation.name if account.organisation else "—"
+        click.echo(f"{account.id}\t{account.email}\t{account.role}\t{organisation}\t{state}")
+
+
+def _account_command(
+    name: str, help_text: str
+) -> Callable[[Callable[[Session, StaffUser], None]], click.Command]:
+    """A command that acts on one account, named by its e-mail address or its id."""
+
+    def decorate(act: Callable[[Session, StaffUser], None]) -> click.Command:
+        @click.command(name, help=help_text)
+        @click.argument("account")
+        @with_appcontext
+        def command(account: str) -> None:
+            from .extensions import db
+            from .staff.accounts import AccountError
+            from .staff.lifecycle import find_account
+
+            try:
+                found = find_account(db.session, int(account) if account.isdigit() else account)
+                act(db.session, found)
+            except AccountError as error:
+                raise click.ClickException(str(error)) from error
+
+        return command
+
+    return decorate
+
+
+@_account_command("deactivate-staff", "Deactivate an account (by e-mail or id): its sessions end.")
+def deactivate_staff_command(db: Session, account: StaffUser) -> None:
+    from .staff.lifecycle import deactivate
+    from .times import utcnow
+
+    done = deactivate(db, account, by=None, now=utcnow())
+    click.echo(f"{account.email} : {'désactivé' if done else 'était déjà désactivé'}.")
+
+
+@_account_command("reactivate-staff", "Reactivate an account (by e-mail or id).")
+def reactivate_staff_command(db: Session, account: StaffUser) -> None:
+    from .staff.lifecycle import reactivate
+    from .times import utcnow
+
+    done = reactivate(db, account, by=None, now=utcnow())
+    click.echo(f"{account.email} : {'réactivé' if done else 'était déjà actif'}.")
+
+
+@_account_command(
+    "reset-staff-password",
+    "Replace an account's password with a one-time code, printed: hand it over; the holder "
+    "signs in with it and chooses a password. The account's sessions end.",
+)
+def reset_staff_password_command(db: Session, account: StaffUser) -> None:
+    from .staff.lifecycle import RESET_CODE_DAYS, reset_password
+    from .times import utcnow
+
+    code = reset_password(db, account, by=None, now=utcnow())
+    click.echo(
+        f"Code à usage unique pour {account.email} : {code} "
+        f"(valable {RESET_CODE_DAYS} jours, une seule fois)."
+    )
+
+
 @click.command("expire-requests")
 @with_appcontext
 def expire_requests_command() -> None:
@@ -483,6 +564,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_places_command)
     app.cli.add_command(create_organisation_command)
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(list_staff_command)
+    app.cli.add_command(deactivate_staff_command)
+    app.cli.add_command(reactivate_staff_command)
+    app.cli.add_command(reset_staff_password_command)
     app.cli.add_command(expire_requests_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(build_audio_command)

@@ -318,6 +318,13 @@ class SignInForm(Form):
     whole_form_field = "email"
 
 
+class NewPasswordForm(Form):
+    password = PasswordField(
+        _l("Nouveau mot de passe (%(min)s caractères au moins)", min=accounts.MIN_PASSWORD_LENGTH)
+    )
+    confirmation = PasswordField(_l("Le même mot de passe, une deuxième fois"))
+
+
 class AssistedForm(Form):
     months = DurationField(
         _l("Choisissez pendant combien de temps la personne partage ses résultats.")

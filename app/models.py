@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -288,6 +289,13 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Each browser session carries the generation it was opened in; raising it (sign-out,
+    #: a new password, deactivation) ends every session of the account at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: After a reset the password is a one-time code: it must be replaced at the next
+    #: sign-in, and stops working at ``password_expires_at``.
+    must_set_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -409,6 +417,24 @@ class AccessRecord(Base):
     organisation_name: Mapped[str] = mapped_column(String(200))
     #: What was opened: "person", "request", "records".
     what: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccountEvent(Base):
+    """What was done to a staff account, by whom and when: append-only, like the journal of
+    accesses. Names are copied, so that a line outlives the accounts it names."""
+
+    __tablename__ = "account_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Kept as a plain number (no foreign key), with a copy of the address.
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    account_email: Mapped[str] = mapped_column(String(254))
+    #: The administrator who did it, or None for the command line.
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str] = mapped_column(String(200))
+    #: "created", "deactivated", "reactivated", "password-reset" or "password-set".
+    action: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -144,6 +144,17 @@ ROLES = _table(
     }
 )
 
+#: What the journal of account actions records (app.staff.accounts.ACTIONS).
+ACCOUNT_ACTIONS = _table(
+    {
+        "created": _l("compte créé"),
+        "deactivated": _l("compte désactivé"),
+        "reactivated": _l("compte réactivé"),
+        "password-reset": _l("code à usage unique donné"),
+        "password-set": _l("mot de passe choisi"),
+    }
+)
+
 
 def slot(value: str) -> str:
     """ "mon-am" → "Lundi matin"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 from .flow import (  # noqa: E402
     assisted_test,
     share_results,
+    signed_in_with_one_time_code,
     staff_signed_in,
     start_test,
     take_test,
@@ -132,6 +134,9 @@ class PageCase:
 STAND_INS = {"person": 900000001, "request": 900000002}
 
 
+_visitors = itertools.count()
+
+
 def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     """Bring a new visitor to where a page expects them (see @page_examples(states=...)).
 
@@ -139,6 +144,10 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     """
     if state is None:
         return {}
+    # Each visitor comes from an address of their own, as on the real site: the gates sign
+    # in hundreds of staff members, which one address may not do (a limit per address).
+    number = next(_visitors)
+    client.environ_base["REMOTE_ADDR"] = f"10.200.{number // 250 % 250}.{number % 250 + 1}"
     if state == "in-test":
         start_test(client)
     elif state == "finished":
@@ -153,6 +162,8 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     elif state == "assisted":
         ids = staff_signed_in(client)
         return {**ids, "assisted": assisted_test(client)}
+    elif state == "one-time-code":
+        return signed_in_with_one_time_code(client)
     else:
         raise AssertionError(f"tests/conftest.py does not know the page state {state!r}")
     return {}

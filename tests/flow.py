@@ -14,7 +14,8 @@ from sqlalchemy import select
 from app.assessment.bank import DONT_KNOW, Bank, Item, load_bank
 from app.extensions import db
 from app.models import ContactRequest, Organisation
-from app.staff import accounts
+from app.staff import accounts, lifecycle
+from app.times import utcnow
 
 Strategy = Callable[[Item], str]
 
@@ -117,6 +118,21 @@ def make_staff(app: Flask, organisation_id: int | None, role: str = "mediator") 
             organisation_id=organisation_id,
         )
     return email
+
+
+def reset_password(app: Flask, email: str) -> str:
+    """The account's password is reset from the command line; returns the one-time code."""
+    with app.app_context():
+        account = lifecycle.find_account(db.session, email)
+        return lifecycle.reset_password(db.session, account, by=None, now=utcnow())
+
+
+def signed_in_with_one_time_code(client: FlaskClient) -> dict[str, int]:
+    """A mediator whose password was reset, signed in in ``client`` with the one-time code."""
+    app = client.application
+    email = make_staff(app, make_organisation(app).id)
+    assert sign_in(client, email, reset_password(app, email)) == 303
+    return {}
 
 
 def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> int:

@@ -1,46 +1,9 @@
 """Import a file of the national standard « lieux de médiation numérique » into ``Place``.
 
-Version followed: 1.0.2 (``|`` between values), as CSV or as JSON (an array of objects with
-the same field names, or GeoJSON features); the legacy 0.1.x columns are read too (see
-schema.py for both and where they come from). The version is told by the columns: a file
-with any column that only 0.1.x has, and none that only 1.0.x has, is legacy. Columns that
-Repère does not know (a newer version of the standard) are ignored, and named in the report.
-
-Real national files are messy. The rule: **import every row that can serve.**
-
-* **A row that cannot serve is skipped**, with the reason: no identifier, an identifier
-  already used by an earlier row, no name, or neither a usable address (a street address
-  with a postcode or a commune) nor coordinates.
-* **A bad optional value is dropped, and the place kept**, with a warning: a phone number,
-  e-mail or web address that cannot be used, a value outside the standard's lists,
-  coordinates that are not numbers or not in France (swapped ones are put back in order),
-  an unknown INSEE code, a date that is not YYYY-MM-DD. A missing postcode, commune or
-  INSEE code is filled in from the official list of communes when the rest of the row says
-  which commune it is (see communes.py).
-* **Notes** say what was kept as it is: ``horaires`` that the OpenStreetMap parser cannot
-  read (kept and shown as written, without « ouvert maintenant »), a summary longer than
-  the standard's 280 characters, coordinates (0, 0) (the place is kept without position).
-* ``strict=True`` is all or nothing: any skipped row or dropped value refuses the whole file
-  (``ImportFailed``), and nothing is written.
-* ``dry_run=True`` checks and counts everything, and writes nothing.
-* Columns that Repère does not store (``pivot``, ``typologie``, ``itinerance``, labels,
-  ``structure_parente``…) are not checked, so that a change of their vocabularies in the
-  national file cannot cost a place.
-* **Idempotent.** A row whose stored values are all equal is left alone (not even its
-  ``updated_at``): importing the same file twice reports 0 created, 0 updated, N unchanged.
-  A row whose ``date_maj`` is older than the stored one does not overwrite it; a row or a
-  place without a date is never "older".
-* **A full file is a snapshot of its source.** Given a ``source`` name, the places of that
-  source that the file no longer lists are retired (``retired_at``: hidden from search,
-  still shown where a record refers to them), not deleted; a retired place listed again
-  comes back. ``partial=True`` (a file of a few corrections) retires nothing. A file that
-  would retire more than half of its source's places (a truncated download?) is refused
-  unless ``allow_mass_retirement=True``.
-* **Pass numérique.** ``accepts_pass_numerique`` is Repère's own flag. The legacy column
-  ``conditions_acces`` (read in a file of either version) sets it when it says
-  « Accepte le Pass numérique ». Nothing else changes it: an import never resets it, so
-  that a v1 file (which has no such value) keeps what a legacy file or the staff set.
-* One transaction: the session is committed at the end, or rolled back on a database error.
+CSV or JSON, version 1.0.2 or the legacy 0.1.x columns (schema.py). Every row that can serve
+is imported; what was skipped, dropped or kept as written is reported. The rules (skipped
+rows, dropped values, notes, strict, dry run, retirement of a source's places, the Pass
+numérique flag, one transaction) are in docs/places-import.md.
 """
 
 from __future__ import annotations

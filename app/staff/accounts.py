@@ -29,12 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import Organisation, Place, StaffUser
+from ..models import AccountEvent, Organisation, Place, StaffUser
 from ..places.schema import departement_of
-from ..times import as_utc, utc
+from ..times import as_utc, utc, utcnow
 from . import N_, FormError, passwords
 
 __all__ = [
+    "ACTIONS",
+    "COMMAND_LINE",
     "KINDS",
     "LOCK_MINUTES",
     "MAX_FAILED_SIGN_INS",
@@ -53,10 +55,15 @@ __all__ = [
     "normalise_email",
     "organisations_near",
     "organisations_near_postcode",
+    "record_event",
     "sign_in",
 ]
 
 ROLES = ("mediator", "counsellor", "admin")
+#: What the journal of account actions records (``AccountEvent``).
+ACTIONS = ("created", "deactivated", "reactivated", "password-reset", "password-set")
+#: Who did it, when no administrator's account did.
+COMMAND_LINE = "ligne de commande"
 KINDS = ("france-travail", "france-services", "association", "mairie", "other")
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
@@ -223,8 +230,11 @@ def create_staff(
     password: str,
     role: str,
     organisation_id: int | None = None,
+    by: StaffUser | None = None,
+    now: datetime | None = None,
 ) -> StaffUser:
-    """A new staff account. The password is kept only as a slow salted hash (scrypt)."""
+    """A new staff account, created by the administrator ``by`` (None: the command line).
+    The password is kept only as a slow salted hash (scrypt)."""
     email = _clean_email(email)
     name = _clean_name(name)
     if role not in ROLES:
@@ -252,10 +262,12 @@ def create_staff(
     )
     db.add(staff)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:  # created at the same moment by someone else
         db.rollback()
         raise taken from None
+    record_event(db, staff, "created", by, now or utcnow())
+    db.commit()
     return staff
 
 
@@ -294,10 +306,32 @@ def check_new_password(password: object, field: str = "password", about: Iterabl
     return password
 
 
+def record_event(
+    db: Session, account: StaffUser, action: str, by: StaffUser | None, now: datetime
+) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"action: one of {ACTIONS}, not {action!r}")
+    db.add(
+        AccountEvent(
+            account_id=account.id,
+            account_email=account.email,
+            by_id=by.id if by else None,
+            by_name=by.name if by else COMMAND_LINE,
+            action=action,
+            at=utc(now),
+        )
+    )
+
+
 @cache
 def _dummy_hash() -> str:
     """A hash to check unknown addresses against, so that they take as long as known ones."""
     return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _not_expired(staff: StaffUser, now: datetime) -> bool:
+    """A one-time code (password reset) stops working when it expires."""
+    return staff.password_expires_at is None or as_utc(staff.password_expires_at) > now
 
 
 def sign_in(
@@ -324,8 +358,10 @@ def sign_in(
         raise SignInRefused(None)
 
     if known_device:
-        if len(password) <= MAX_PASSWORD_LENGTH and check_password_hash(
-            staff.password_hash, password
+        if (
+            len(password) <= MAX_PASSWORD_LENGTH
+            and check_password_hash(staff.password_hash, password)
+            and _not_expired(staff, now)
         ):
             return staff
         raise SignInRefused(None)
@@ -354,7 +390,7 @@ def sign_in(
     if len(password) > MAX_PASSWORD_LENGTH:
         check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
     # more tries sent at once than allowed: never right, but hashed all the same
-    right = attempt <= MAX_FAILED_SIGN_INS and hashed
+    right = attempt <= MAX_FAILED_SIGN_INS and hashed and _not_expired(staff, now)
     if right:
         db.execute(
             update(StaffUser)

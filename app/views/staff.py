@@ -35,6 +35,7 @@ from ..forms import (
     AssistedForm,
     EmptyForm,
     Form,
+    NewPasswordForm,
     NoteForm,
     OrganisationForm,
     OrientationForm,
@@ -49,7 +50,7 @@ from ..i18n import safe_next
 from ..models import ContactRequest, Organisation, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
 from ..places.search import search_places
-from ..staff import access, accounts, consent, figures, records, requests
+from ..staff import access, accounts, consent, figures, lifecycle, records, requests
 from ..times import utcnow as now
 from ..words import BANDS, DOMAIN_NAMES
 from .current import code_for_slip, current_person, held_through, start_person
@@ -87,7 +88,11 @@ def signed_in_staff() -> StaffUser | None:
         session.pop(SESSION_KEY, None)
         return None
     staff = db.session.get(StaffUser, data.get("id"))
-    if staff is None or not staff.active:
+    if (
+        staff is None
+        or not staff.active
+        or data.get("generation") != staff.session_generation  # ended on the server
+    ):
         session.pop(SESSION_KEY, None)
         return None
     data["seen"] = moment
@@ -101,6 +106,8 @@ def staff_only(view: View) -> View:
         staff = signed_in_staff()
         if staff is None:
             return redirect(url_for("staff.sign_in", suite=request.path))
+        if staff.must_set_password:  # signed in with a one-time code
+            return redirect(url_for("staff.set_password"))
         g.staff = staff
         return view(*args, **kwargs)
 
@@ -171,9 +178,16 @@ def sign_in() -> str | BaseResponse:
         else:
             moment = now().timestamp()
             session.clear()
-            session[SESSION_KEY] = {"id": staff.id, "since": moment, "seen": moment}
+            session[SESSION_KEY] = {
+                "id": staff.id,
+                "since": moment,
+                "seen": moment,
+                "generation": staff.session_generation,
+            }
             target = safe_next(request.args.get("suite"))
-            if not target.startswith("/pro"):
+            if staff.must_set_password:
+                target = url_for("staff.set_password")
+            elif not target.startswith("/pro"):
                 target = url_for("staff.dashboard")
             response = redirect(target, code=303)
             token = accounts.device_token(current_app.config["SECRET_KEY"], staff.email)
@@ -193,8 +207,37 @@ def sign_in() -> str | BaseResponse:
 
 @bp.route("/deconnexion", methods=["POST"])
 def sign_out() -> BaseResponse:
+    """Ends every session of the account, on every computer, not only this browser's."""
+    staff = signed_in_staff()
+    if staff is not None:
+        lifecycle.end_sessions(db.session, staff)
+        db.session.commit()
     session.clear()
     return redirect(url_for("staff.sign_in"), code=303)
+
+
+@bp.route("/nouveau-mot-de-passe", methods=["GET", "POST"])
+@page_examples({}, states=("one-time-code",))
+def set_password() -> str | BaseResponse:
+    """After signing in with a one-time code: the holder of the account chooses a password."""
+    staff = signed_in_staff()
+    if staff is None:
+        return redirect(url_for("staff.sign_in"))
+    if not staff.must_set_password:
+        return redirect(url_for("staff.dashboard"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            lifecycle.set_own_password(
+                db.session, staff, form.password.data, form.confirmation.data, now=now()
+            )
+        except accounts.AccountError as problem:
+            form.fail(problem)
+        else:
+            session[SESSION_KEY] = {**session[SESSION_KEY], "generation": staff.session_generation}
+            flash(_("Votre mot de passe est enregistré."))
+            return redirect(url_for("staff.dashboard"), code=303)
+    return render_template("staff/set_password.html", form=form)
 
 
 @bp.route("/")
@@ -495,9 +538,16 @@ def admin_page(**failed: Form) -> str:
     page_forms: dict[str, Form] = {
         "organisation_form": OrganisationForm(formdata=None),
         "account_form": StaffAccountForm(formdata=None, organisations=organisations),
+        "action_form": EmptyForm(formdata=None),
         **failed,
     }
-    return render_template("staff/admin.html", organisations=organisations, **page_forms)
+    return render_template(
+        "staff/admin.html",
+        organisations=organisations,
+        accounts=lifecycle.list_accounts(db.session),
+        events=lifecycle.account_events(db.session),
+        **page_forms,
+    )
 
 
 @bp.route("/admin/organismes", methods=["POST"])
@@ -531,6 +581,8 @@ def create_account() -> str | BaseResponse:
                 password=form.password.data,
                 role=form.role.data,
                 organisation_id=form_id(form.organisation_id.data),
+                by=g.staff,
+                now=now(),
             )
         except accounts.AccountError as problem:
             form.fail(problem)
@@ -538,3 +590,37 @@ def create_account() -> str | BaseResponse:
             flash(_("Compte créé."))
             return redirect(url_for("staff.admin"), code=303)
     return admin_page(account_form=form)
+
+
+@bp.route(
+    "/admin/comptes/<int:account_id>/<any(desactiver, reactiver, 'mot-de-passe'):action>",
+    methods=["POST"],
+)
+@admin_only
+def account_action(account_id: int, action: str) -> BaseResponse:
+    """One button of the list of accounts (CSRF is checked before any view runs)."""
+    account = db.session.get(StaffUser, account_id)
+    if account is None:
+        abort(404)
+    email = account.email
+    try:
+        if action == "desactiver":
+            lifecycle.deactivate(db.session, account, by=g.staff, now=now())
+            said = _("Compte désactivé : %(email)s ne peut plus se connecter.", email=email)
+        elif action == "reactiver":
+            lifecycle.reactivate(db.session, account, by=g.staff, now=now())
+            said = _("Compte réactivé : %(email)s peut se connecter.", email=email)
+        else:
+            code = lifecycle.reset_password(db.session, account, by=g.staff, now=now())
+            said = _(
+                "Code à usage unique pour %(email)s : %(code)s. Donnez-le à cette personne "
+                "de vive voix ou sur papier. Il marche %(days)s jours, une seule fois : elle "
+                "se connecte avec, puis choisit son mot de passe.",
+                email=email,
+                code=code,
+                days=lifecycle.RESET_CODE_DAYS,
+            )
+    except accounts.AccountError as problem:
+        said = _(problem.message, **problem.params)
+    flash(said)
+    return redirect(url_for("staff.admin") + "#comptes", code=303)
