@@ -140,8 +140,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
             "socket_connect_timeout": RATELIMIT_STORAGE_TIMEOUT,
             "socket_timeout": RATELIMIT_STORAGE_TIMEOUT,
         },
-        # Wrong codes to come back, per client address and for everyone together.
-        # README explains what these mean for someone trying to guess a code.
+        # Wrong codes to come back, per client (address, IPv6 /64); wrong 12-digit codes for
+        # everyone together. docs/security.md computes what these allow a guesser.
         "RETURN_CODE_LIMIT_PER_CLIENT": env.get("RETURN_CODE_LIMIT_PER_CLIENT", PER_CLIENT),
         "RETURN_CODE_LIMIT_LEGACY": env.get("RETURN_CODE_LIMIT_LEGACY", LEGACY),
         # Retention (see the privacy notice): a journey unused for this many months is
