@@ -7,9 +7,11 @@ their results with this organisation.
 Signing in is limited per account, not per address: mediators work on shared computers
 in public spaces, many people behind one address. After ``MAX_FAILED_SIGN_INS``
 consecutive failures the account is locked ``LOCK_MINUTES``; while it is locked even the
-right password is refused. Each attempt first *reserves* a try with one atomic UPDATE, so
-that many attempts sent at once cannot test more than ``MAX_FAILED_SIGN_INS`` passwords.
-An unknown address still costs a password hash, so that the time taken does not tell
+right password is refused, except from a browser where the account signed in before
+(``device_token``): a stranger cannot keep the holder out. Each attempt first *reserves* a
+try with one atomic UPDATE, so that many attempts sent at once cannot test more than
+``MAX_FAILED_SIGN_INS`` passwords. Every refusal (unknown address, inactive or locked
+account, wrong password) costs one password hash, so that the time taken does not tell
 whether an account exists.
 """
 
@@ -278,7 +280,9 @@ def device_token(secret: str, email: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def check_new_password(password: object, field: str = "password", about: Iterable[str] = ()) -> str:
+def check_new_password(
+    password: object, field: str = "password", about: Iterable[str] = ()
+) -> str:
     """The password, if it may be chosen; else ``AccountError`` saying what to choose. The
     one place of the rules for a new password (accounts, resets, the command line): from
     ``MIN_PASSWORD_LENGTH`` to ``MAX_PASSWORD_LENGTH`` characters, and not common or
