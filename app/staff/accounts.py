@@ -280,9 +280,7 @@ def device_token(secret: str, email: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def check_new_password(
-    password: object, field: str = "password", about: Iterable[str] = ()
-) -> str:
+def check_new_password(password: object, field: str = "password", about: Iterable[str] = ()) -> str:
     """The password, if it may be chosen; else ``AccountError`` saying what to choose. The
     one place of the rules for a new password (accounts, resets, the command line): from
     ``MIN_PASSWORD_LENGTH`` to ``MAX_PASSWORD_LENGTH`` characters, and not common or
