@@ -121,7 +121,7 @@ def leave() -> BaseResponse:
 
 
 @bp.route("/au-revoir")
-@page_examples({})
+@page_examples({}, states=("finished",))  # reached only by leaving: not in the site map
 def left() -> str:
     return render_template("mydata/left.html", still_here=holds_a_person())
 
