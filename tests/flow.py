@@ -198,6 +198,8 @@ def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, in
             select(ContactRequest.id).where(ContactRequest.person_id == person_id)
         ).one()
     email = make_staff(app, organisation.id, role)
+    if role == "admin":  # someone else's account, for the buttons of the list of accounts
+        make_staff(app, organisation.id)
     assert sign_in(client, email) == 303
     return {"person": person_id, "request": request_id}
 
