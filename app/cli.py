@@ -557,6 +557,46 @@ def build_audio_command(check: bool, force: bool, jobs: int, script_locale: str 
     click.echo(f"{report.summary()}\nRecordings in {config['AUDIO_DIR']}.")
 
 
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load a demo organisation, its accounts and people, to try or audit every staff page.
+
+    Prints the accounts and their passwords. Run again, it adds nothing and prints new
+    passwords. Refused in production.
+    """
+    from .demo import load_demo
+    from .extensions import db
+    from .times import utcnow
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException(
+            "flask demo is refused in production (REPERE_ENV=production): it would add "
+            "fictitious people and accounts with known passwords."
+        )
+    demo = load_demo(
+        db.session,
+        bank=current_app.extensions["bank"],
+        secret=current_app.config["SECRET_KEY"],
+        now=utcnow(),
+    )
+    organisation = demo.organisation
+    if demo.created:
+        click.echo(
+            f"Organisme de démonstration « {organisation.name} » créé "
+            f"(code de partage {organisation.share_code}), avec {len(demo.people)} personnes "
+            f"et {len(demo.requests)} demandes de contact."
+        )
+    else:
+        click.echo(
+            f"L'organisme de démonstration « {organisation.name} » existe déjà : "
+            "rien n'est ajouté, les comptes ont de nouveaux mots de passe."
+        )
+    for role, (email, password) in demo.accounts.items():
+        click.echo(f"{role}: {email}  mot de passe : {password}")
+    click.echo("Connexion : /pro/connexion")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(calibrate_command)
@@ -571,3 +611,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(expire_requests_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(build_audio_command)
+    app.cli.add_command(demo_command)

@@ -164,6 +164,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         # The health endpoint (/sante) answers within this budget whatever happens.
         "HEALTH_TIMEOUT_MS": int(env.get("HEALTH_TIMEOUT_MS") or HEALTH_TIMEOUT_MS),
         "BABEL_DEFAULT_LOCALE": "fr",
+        # Times are stored in UTC and shown as they are in France (app/times.py).
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,
         # Recordings read aloud: built by `flask build-audio` into AUDIO_DIR; human

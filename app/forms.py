@@ -38,8 +38,9 @@ from .assessment.bank import Item
 from .assessment.service import MAX_RESPONSE_LENGTH
 from .extensions import db
 from .http import form_id
-from .models import Organisation
+from .models import DISPLAY_NAME_LENGTH, Organisation
 from .staff import FORM_KEY_LENGTH, FormError, accounts, consent, records, requests
+from .times import parse_date
 from .words import CHANNELS, ORGANISATION_KINDS, ROLES, slot
 
 MAX_TYPED_ANSWER = MAX_RESPONSE_LENGTH
@@ -98,6 +99,62 @@ class FormKeyField(HiddenField):
             raise ValidationError(
                 _("Ce formulaire n'est pas valable. Recommencez, s'il vous plaît.")
             )
+
+
+class DateTypedField(StringField):
+    """A date, typed the way people in France type it: rendered as ``<input type="date">``
+    (a browser without a date field shows a text box instead, and sends what was typed).
+
+    Reads 31/12/2027, 31-12-2027, 31 12 2027 and 2027-12-31 (app.times.parse_date). Its
+    hint and its error give the same example as each other; what was typed comes back as
+    it was when it is not a date, and as the browser's field expects it (2027-12-31) when
+    it is. ``field.date`` is the date read, after validation.
+    """
+
+    EXAMPLE = "31/12/2027"
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(
+            label,
+            description=_l("Jour, mois, année : par exemple %(example)s.", example=self.EXAMPLE),
+            **kwargs,
+        )
+        self.date: date | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.date = parse_date(self.data)
+
+    def pre_validate(self, form: Form) -> None:
+        if self.date is None:
+            raise ValidationError(
+                _(
+                    "Écrivez la date avec le jour, le mois et l'année : par exemple %(example)s.",
+                    example=self.EXAMPLE,
+                )
+            )
+
+    def _value(self) -> str:
+        return self.date.isoformat() if self.date else super()._value()
+
+
+class DisplayNameField(StringField):
+    """A name or initials the person chooses to show staff: optional."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "description",
+            _l("Si la personne le veut : son prénom, ou ses initiales. Sinon, laissez vide."),
+        )
+        super().__init__(label, **kwargs)
+
+    def pre_validate(self, form: Form) -> None:
+        try:
+            self.data = consent.clean_display_name(self.data)
+        except ValueError:
+            raise ValidationError(
+                _("Écrivez %(max)s caractères au plus.", max=DISPLAY_NAME_LENGTH)
+            ) from None
 
 
 class EmptyForm(Form):
@@ -265,6 +322,10 @@ class OrganisationChoiceForm(Form):
 
 class ShareForm(OrganisationChoiceForm):
     months = DurationField(_l("Choisissez pendant combien de temps vous partagez vos résultats."))
+    display_name = DisplayNameField(
+        _l("Votre prénom ou vos initiales (si vous voulez)"),
+        description=_l("Pour que l'organisme vous retrouve. Sinon, laissez vide."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -329,6 +390,7 @@ class AssistedForm(Form):
     months = DurationField(
         _l("Choisissez pendant combien de temps la personne partage ses résultats.")
     )
+    display_name = DisplayNameField(_l("Prénom ou initiales"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -339,9 +401,7 @@ class VouchersForm(Form):
     form_key = FormKeyField()
     booklet_number = StringField(_l("Numéro du carnet"))
     count = StringField(_l("Nombre de chèques (10 € chacun)"))
-    expires_on = StringField(
-        _l("Valables jusqu'au"), description=_l("Année, mois, jour : par exemple 2027-06-30.")
-    )
+    expires_on = DateTypedField(_l("Valables jusqu'au"))
 
     def validate_count(self, field: StringField) -> None:
         text = (field.data or "").strip()
@@ -351,13 +411,9 @@ class VouchersForm(Form):
             )
         self.voucher_count = int(text)
 
-    def validate_expires_on(self, field: StringField) -> None:
-        try:
-            self.expiry = date.fromisoformat((field.data or "").strip())
-        except ValueError:
-            raise ValidationError(
-                _("Écrivez la date de fin avec l'année, le mois et le jour : 2027-06-30.")
-            ) from None
+    @property
+    def expiry(self) -> date | None:
+        return self.expires_on.date
 
 
 class OrientationForm(Form):

@@ -60,6 +60,12 @@ _OPEN_REQUEST = text(
 )
 
 
+#: Longest name or initials a person may give (Person.display_name).
+DISPLAY_NAME_LENGTH = 40
+#: The characters of a short reference: no 0/O, 1/I/L (as the organisations' share codes).
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
 def new_ref() -> str:
     """A random opaque token: names a person in the access journal, and nothing else."""
     return secrets.token_hex(16)
@@ -102,10 +108,26 @@ class Person(Base):
     #: cet appareil » and erasure advance it (or remove the row), so every browser that
     #: held the person loses them at once (app/views/current.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: A name or initials the person chose to show the organisations they share with, so
+    #: that staff can find them in a list; None: staff see the short reference instead.
+    #: The person removes it from « Mes données ».
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_LENGTH))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="person", order_by="Answer.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def reference(self) -> str:
+        """A short reference (``K7Q-MX4``) that staff and the person both see, when the
+        person gave no name. Drawn from ``ref``, random: it tells nothing about the person."""
+        number = int(self.ref, 16)
+        letters = []
+        for _ in range(6):
+            number, digit = divmod(number, len(_REFERENCE_ALPHABET))
+            letters.append(_REFERENCE_ALPHABET[digit])
+        return f"{''.join(letters[:3])}-{''.join(letters[3:])}"
+
     result: Mapped[Result | None] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
@@ -370,6 +392,27 @@ class ContactRequest(Base):
 
     person: Mapped[Person] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+
+class RequestEvent(Base):
+    """A move of a request to be contacted made by staff: who, what, when.
+
+    The request itself says when the person made it and when it was cancelled by the person
+    or expired (``closed_at``); staff moves are written here, with the staff member's name
+    copied, so that the history outlives the account.
+    """
+
+    __tablename__ = "request_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_request.id", ondelete="CASCADE"), index=True
+    )
+    #: The status the request moved to: "in-progress", "done", "cancelled".
+    status: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    staff_name: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class StaffRecord(Base):

@@ -35,6 +35,7 @@ from .models import (
     Organisation,
     Person,
     Place,
+    RequestEvent,
     Result,
     StaffRecord,
     StaffUser,
@@ -262,6 +263,8 @@ def collect(
             "locale": person.locale,
             "assisted": person.assisted,
             "bank_version": person.bank_version,
+            "display_name": person.display_name,
+            "reference": person.reference,
         },
         "answers": answers,
         "result": result,
@@ -322,6 +325,15 @@ def erase(db: Session, person: Person, now: datetime, *, commit: bool = True) ->
     db.flush()
     if person in db:
         db.expunge(person)
+    db.execute(
+        delete(RequestEvent)
+        .where(
+            RequestEvent.request_id.in_(
+                select(ContactRequest.id).where(ContactRequest.person_id == person_id)
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
     for model in _ABOUT_A_JOURNEY:
         db.execute(
             delete(model)

@@ -9,6 +9,7 @@ takes ``now`` as an argument, and the views pass ``utcnow()``.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -50,3 +51,29 @@ def add_months(moment: datetime, months: int) -> datetime:
 def local_today(now: datetime) -> date:
     """The date in Paris at ``now``."""
     return utc(now).astimezone(PARIS).date()
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.\- ]+(\d{1,2})[/.\- ]+(\d{4})")
+_YEAR_FIRST = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def parse_date(text: str | None) -> date | None:
+    """A date as people in France type it, or as a browser's date field sends it; None when
+    ``text`` is not a date.
+
+    ``31/12/2027``, ``31-12-2027``, ``31 12 2027``, ``31.12.2027``, ``1/2/2027`` (day first)
+    and ``2027-12-31`` (the browser's field) are read; so are digits of other scripts.
+    """
+    value = " ".join(str(text or "").split())
+    if len(value) > 40:
+        return None
+    if match := _YEAR_FIRST.fullmatch(value):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _DAY_FIRST.fullmatch(value):
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

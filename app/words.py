@@ -94,6 +94,17 @@ QUEUE_STATUSES = _table(
     }
 )
 
+#: The status of one request, as staff read it on the request and in each row of the queue.
+REQUEST_STATUSES_FOR_STAFF = _table(
+    {
+        "new": _l("Nouvelle"),
+        "in-progress": _l("En cours"),
+        "done": _l("Terminée"),
+        "cancelled": _l("Annulée"),
+        "expired": _l("Fermée sans réponse"),
+    }
+)
+
 #: Days and half-days a person is available (app.staff.requests.DAYS, HALVES).
 DAYS = _table(
     {

@@ -27,10 +27,10 @@ from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
 from .flow import (  # noqa: E402
-    assisted_test,
+    assisted_started,
+    demo_signed_in,
     share_results,
     signed_in_with_one_time_code,
-    staff_signed_in,
     start_test,
     take_test,
 )
@@ -131,7 +131,7 @@ class PageCase:
 
 
 #: Stand-ins for the ids a state makes (FromState arguments), replaced once it exists.
-STAND_INS = {"person": 900000001, "request": 900000002}
+STAND_INS = {"person": 900000001, "request": 900000002, "request-done": 900000003}
 
 
 _visitors = itertools.count()
@@ -158,10 +158,10 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
         take_test(client, load_bank())
         return {"person": share_results(client)}
     elif state in ("mediator", "admin"):
-        return staff_signed_in(client, role=state)
+        # Every staff page is reached through the demo data of `flask demo`.
+        return demo_signed_in(client, role=state)
     elif state == "assisted":
-        ids = staff_signed_in(client)
-        return {**ids, "assisted": assisted_test(client)}
+        return assisted_started(client)
     elif state == "one-time-code":
         return signed_in_with_one_time_code(client)
     else:

@@ -146,7 +146,12 @@ def share_results(client: FlaskClient, organisation: Organisation | None = None)
     app = client.application
     organisation = organisation or make_organisation(app)
     html = client.get("/partager").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(html), "code": organisation.share_code, "months": "6"}
+    data = {
+        "csrf_token": csrf_token(html),
+        "code": organisation.share_code,
+        "months": "6",
+        "display_name": "A. B.",
+    }
     response = client.post("/partager", data=data)
     assert response.status_code == 303, response.status_code
     return person_id_in(client)
@@ -202,6 +207,69 @@ def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, in
         make_staff(app, organisation.id)
     assert sign_in(client, email) == 303
     return {"person": person_id, "request": request_id}
+
+
+def demo(app: Flask) -> dict[str, object]:
+    """Run ``flask demo`` in this app once; return what it printed, read: the accounts
+    (role → (e-mail, password)) and the ids of its people and requests."""
+    known = app.extensions.get("tests-demo")
+    if known is not None:
+        return known
+    output = app.test_cli_runner().invoke(args=["demo"]).output
+    found = re.findall(r"^(\w+): (\S+@\S+)  mot de passe : (\S+)$", output, re.M)
+    assert len(found) == 3, output
+    from app.demo import DEMO_ORGANISATION
+    from app.models import Consent, Person
+
+    with app.app_context():
+        organisation_id = db.session.scalar(
+            select(Organisation.id).where(Organisation.name == DEMO_ORGANISATION)
+        )
+        people = db.session.scalars(
+            select(Person.id)
+            .join(Consent, Consent.person_id == Person.id)
+            .where(Consent.organisation_id == organisation_id)
+            .distinct()
+            .order_by(Person.id)
+        ).all()
+        requests = dict(
+            db.session.execute(
+                select(ContactRequest.status, ContactRequest.id)
+                .where(ContactRequest.organisation_id == organisation_id)
+                .order_by(ContactRequest.id.desc())
+            ).all()
+        )
+    known = {
+        "output": output,
+        "accounts": {role: (email, password) for role, email, password in found},
+        "people": list(people),
+        "requests": requests,
+    }
+    app.extensions["tests-demo"] = known
+    return known
+
+
+def demo_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:
+    """A demo account (``flask demo``) signed in in ``client``; the ids its pages show:
+    the first demo person, and a request of each status (``request-done``…)."""
+    loaded = demo(client.application)
+    email, password = loaded["accounts"][role]  # type: ignore[index]
+    assert sign_in(client, email, password) == 303
+    ids = {"person": loaded["people"][1]}  # type: ignore[index]
+    for status, request_id in loaded["requests"].items():  # type: ignore[union-attr]
+        ids["request" if status == "new" else f"request-{status}"] = request_id
+    return ids
+
+
+def assisted_started(client: FlaskClient) -> dict[str, int]:
+    """A demo mediator signed in in ``client`` starts a test with someone (« Nouvelle
+    personne accompagnée »), who gives initials; returns the ids of ``demo_signed_in``."""
+    ids = demo_signed_in(client)
+    html = client.get("/pro/accompagnement").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "months": "6", "display_name": "C. D."}
+    response = client.post("/pro/accompagnement", data=data)
+    assert response.status_code == 303, response.status_code
+    return ids
 
 
 def mark_step_done(client: FlaskClient, job_journey: str, step_id: str) -> None:

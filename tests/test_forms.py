@@ -46,6 +46,7 @@ def post(client: FlaskClient, page: str, action: str, data: dict[str, object]) -
         (words.CHANNELS_FOR_STAFF, requests.CHANNELS),
         (words.REQUEST_STATUSES, requests.STATUSES),
         (words.QUEUE_STATUSES, requests.STATUSES),
+        (words.REQUEST_STATUSES_FOR_STAFF, requests.STATUSES),
         (words.DAYS, requests.DAYS),
         (words.HALVES, requests.HALVES),
         (words.PURPOSES, consent.PURPOSES),

@@ -49,7 +49,7 @@ def test_the_page_shows_everything_held(app: Flask) -> None:
         "Bonne réponse",
         "France Services de Saint-Denis",
         "texte version",
-        "+33612345678",
+        "06 12 34 56 78",  # shown the French way
         "4 chèques Pass numérique",
         found["note"],
         "Camille (mediator)",

@@ -93,8 +93,8 @@ def test_the_slip_of_an_assisted_test_shows_the_code_once_journaled(app: Flask) 
     # During the test, on the mediator's computer, the code is not on the results.
     results = staff.get("/resultats").get_data(as_text=True)
     assert not any(v in results for v in variants(code))
-    assert "/pro/accompagnement/fiche" in results
-    slip = staff.get("/pro/accompagnement/fiche")
+    assert f"/pro/personnes/{person_id}/fiche" in results
+    slip = staff.get(f"/pro/personnes/{person_id}/fiche")
     assert slip.status_code == 200 and grouped(code) in slip.get_data(as_text=True)
     # The person sees, in « Mes données », that staff saw their code.
     person = app.test_client()
@@ -104,7 +104,7 @@ def test_the_slip_of_an_assisted_test_shows_the_code_once_journaled(app: Flask) 
     # Another staff member, or a browser holding no assisted person: not found.
     other = app.test_client()
     staff_signed_in(other)
-    assert other.get("/pro/accompagnement/fiche").status_code == 404
+    assert other.get(f"/pro/personnes/{person_id}/fiche").status_code == 404
 
 
 def test_the_person_changes_their_code_and_the_old_one_stops_at_once(app: Flask) -> None:
@@ -235,18 +235,22 @@ def test_withdrawing_ends_the_session_on_the_mediators_computer(app: Flask) -> N
     assert staff.get("/resultats").status_code == 302
     assert not holds_the_person(staff)
     assert staff.get(f"/pro/personnes/{person_id}").status_code == 404
-    assert staff.get("/pro/accompagnement/fiche").status_code == 404
+    assert staff.get(f"/pro/personnes/{person_id}/fiche").status_code == 404
     assert holds_the_person(person)  # the person's own browser keeps them
 
 
 def test_another_organisations_staff_cannot_use_an_assisted_session(app: Flask) -> None:
     staff = app.test_client()
     staff_signed_in(staff)
-    assisted_test(staff)
-    # Someone of another organisation signs in on the same computer.
+    person_id = assisted_test(staff)
+    # Someone of another organisation signs in on the same computer, after the first one
+    # signed out.
+    token = csrf_token(staff.get("/pro/").get_data(as_text=True))
+    assert staff.post("/pro/deconnexion", data={"csrf_token": token}).status_code == 303
     other = make_organisation(app, "Association du quartier")
     assert sign_in(staff, make_staff(app, other.id)) == 303
-    assert staff.get("/pro/accompagnement/fiche").status_code == 404
+    assert staff.get(f"/pro/personnes/{person_id}/fiche").status_code == 404
+    assert not holds_the_person(staff)
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ KNOWN_ACTIONS = {
     "/pro/personnes/N/orientation",
     "/pro/demandes/N/statut",
     "/pro/accompagnement",
+    "/pro/accompagnement/fin",
+    "/mes-donnees/nom/retirer",
     "/pro/admin/organismes",
     "/pro/admin/comptes",
 }

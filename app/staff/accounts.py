@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..contact_details import normalise_email as checked_email
 from ..models import AccountEvent, Organisation, Place, StaffUser
 from ..places.schema import departement_of
 from ..times import as_utc, utc, utcnow
@@ -81,7 +82,6 @@ SHARE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SHARE_CODE_LENGTH = 6
 
 _POSTCODE = re.compile(r"^\d{5}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 class AccountError(FormError):
@@ -217,11 +217,14 @@ def _clean_email(email: str) -> str:
     value = normalise_email(email)
     if not value:
         raise AccountError(N_("Écrivez une adresse e-mail."), "email")
-    if len(value) > MAX_EMAIL_LENGTH or not value.isprintable() or not _EMAIL.match(value):
+    # Checked by email-validator (app/contact_details.py); kept in lower case, as signing in
+    # looks it up.
+    checked = checked_email(value)
+    if checked is None:
         raise AccountError(
             N_("Écrivez une adresse e-mail complète, par exemple nom@exemple.fr."), "email"
         )
-    return value
+    return checked.lower()
 
 
 def create_staff(

@@ -12,12 +12,14 @@ it and erases their phone number and e-mail at once: without the consent, nobody
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from ..models import (
+    DISPLAY_NAME_LENGTH,
     OPEN_REQUEST_STATUSES,
     Consent,
     ContactRequest,
@@ -34,18 +36,43 @@ __all__ = [
     "PURPOSES",
     "NotVisible",
     "active_consents",
+    "clean_display_name",
     "consents_of",
     "grant",
     "is_active",
     "people",
+    "set_display_name",
     "visible_person",
     "withdraw",
 ]
 
-CONSENT_TEXT_VERSION = "2026-11-1"
+#: The consent text (templates/sharing/consent_text.html) names what staff see: results,
+#: what the person can do, steps done, and the name or initials given, else the reference.
+CONSENT_TEXT_VERSION = "2026-12-1"
 PURPOSES = ("share-results", "contact")
 DURATIONS_MONTHS = (1, 6, 12)
 MAX_PER_PAGE = 100
+
+
+def clean_display_name(text: str | None) -> str | None:
+    """The name or initials a person chose, as kept: spaces collapsed, no control or
+    direction-changing characters (a name could show what it does not say); None when
+    empty. Raises ``ValueError`` past ``DISPLAY_NAME_LENGTH`` characters."""
+    spaced = " ".join(str(text or "").split())
+    kept = "".join(char for char in spaced if unicodedata.category(char) not in ("Cc", "Cf"))
+    value = " ".join(kept.split())
+    if not value:
+        return None
+    if len(value) > DISPLAY_NAME_LENGTH:
+        raise ValueError(f"a name of {DISPLAY_NAME_LENGTH} characters at most")
+    return value
+
+
+def set_display_name(db: Session, person: Person, name: str | None) -> None:
+    """Show this name or these initials to the organisations the person shares with;
+    None: remove it (staff then see the person's short reference)."""
+    person.display_name = clean_display_name(name)
+    db.commit()
 
 
 class NotVisible(LookupError):

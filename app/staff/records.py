@@ -29,6 +29,7 @@ __all__ = [
     "RecordError",
     "clean_note",
     "names_for",
+    "places_for",
     "record_note",
     "record_orientation",
     "record_vouchers",
@@ -230,6 +231,15 @@ def records_about(db: Session, person: Person) -> list[StaffRecord]:
             .order_by(StaffRecord.created_at.desc(), StaffRecord.id.desc())
         )
     )
+
+
+def places_for(db: Session, records: Iterable[StaffRecord]) -> dict[str, Place]:
+    """The places the records send people to, by id, in one query (retired ones too: the
+    record still says where the person was sent)."""
+    place_ids = {r.place_id for r in records if r.place_id}
+    if not place_ids:
+        return {}
+    return {place.id: place for place in db.scalars(select(Place).where(Place.id.in_(place_ids)))}
 
 
 def names_for(db: Session, records: Iterable[StaffRecord]) -> tuple[dict[int, str], dict[str, str]]:

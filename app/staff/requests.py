@@ -16,6 +16,7 @@ purge command).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -29,6 +30,7 @@ from ..models import (
     ContactRequest,
     Organisation,
     Person,
+    RequestEvent,
     StaffUser,
 )
 from ..times import as_utc, utc
@@ -45,11 +47,13 @@ __all__ = [
     "HALVES",
     "SLOTS",
     "STATUSES",
+    "HistoryLine",
     "RequestError",
     "cancel_by_person",
     "check_contact",
     "create_request",
     "expire_and_erase",
+    "history",
     "is_flagged",
     "queue",
     "requests_of",
@@ -312,8 +316,39 @@ def set_status(
     request.status = status
     if status in CLOSED_STATUSES:
         request.closed_at = now
+    db.add(
+        RequestEvent(
+            request_id=request.id, status=status, staff_id=staff.id, staff_name=staff.name, at=now
+        )
+    )
     db.commit()
     return request
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One line of a request's history: ``status`` it moved to ("new" when it was made),
+    by whom (a staff member's name; None: the person, or Repère for an expiry), when."""
+
+    status: str
+    staff_name: str | None
+    at: datetime
+
+
+def history(db: Session, request: ContactRequest) -> list[HistoryLine]:
+    """What happened to the request, oldest first: made by the person, each move by staff,
+    then its cancellation by the person or its expiry."""
+    lines = [HistoryLine("new", None, as_utc(request.created_at))]
+    events = db.scalars(
+        select(RequestEvent)
+        .where(RequestEvent.request_id == request.id)
+        .order_by(RequestEvent.at, RequestEvent.id)
+    ).all()
+    lines += [HistoryLine(e.status, e.staff_name, as_utc(e.at)) for e in events]
+    closed_by_staff = any(e.status == request.status for e in events)
+    if request.status in CLOSED_STATUSES and not closed_by_staff and request.closed_at:
+        lines.append(HistoryLine(request.status, None, as_utc(request.closed_at)))
+    return lines
 
 
 def expire_and_erase(db: Session, *, now: datetime, commit: bool = True) -> tuple[int, int]:

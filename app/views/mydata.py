@@ -18,6 +18,7 @@ from ..forms import EmptyForm, ReturnCodeForm
 from ..journeys import load_journeys
 from ..models import Person
 from ..pages import not_a_page, page_examples
+from ..staff import consent
 from ..times import utcnow as now
 from .current import (
     bank,
@@ -39,6 +40,7 @@ def everything(person: Person) -> dict[str, object]:
 def page_context(person: Person) -> dict[str, object]:
     return {
         "data": everything(person),
+        "person": person,
         "form": EmptyForm(),
         "now": now(),
     }
@@ -131,6 +133,16 @@ def leave_form() -> dict[str, object]:
     """The « Quitter cet appareil » button, on every page while this browser holds a person.
     formdata=None: never read the request here (an error page may be rendering it)."""
     return {"leave_form": EmptyForm(formdata=None) if holds_a_person() else None}
+
+
+@bp.route("/mes-donnees/nom/retirer", methods=["POST"])
+def remove_display_name() -> BaseResponse:
+    """The person takes back the name or initials they gave: staff see their reference."""
+    person = current_person()
+    form = EmptyForm()
+    if person is not None and form.validate_on_submit():
+        consent.set_display_name(db.session, person, None)
+    return redirect(url_for("mydata.my_data") + "#nom", code=303)
 
 
 @bp.route("/mes-donnees/supprimees")

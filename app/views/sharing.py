@@ -49,6 +49,8 @@ def share() -> str | Response:
             months=form.months.data,
             now=now(),
         )
+        if form.display_name.data:
+            consent.set_display_name(db.session, person, form.display_name.data)
         return redirect(url_for("sharing.my_space"), code=303)
     return render_template(
         "sharing/share.html",

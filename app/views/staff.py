@@ -27,7 +27,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db, limiter
@@ -47,17 +49,20 @@ from ..forms import (
 )
 from ..http import form_id, page_number
 from ..i18n import safe_next
-from ..models import ContactRequest, Organisation, Place, StaffUser
+from ..journeys import load_journeys
+from ..models import ContactRequest, Organisation, Person, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
 from ..places.search import search_places
 from ..staff import access, accounts, consent, figures, lifecycle, records, requests
 from ..times import utcnow as now
 from ..words import BANDS, DOMAIN_NAMES
-from .current import code_for_slip, current_person, held_through, start_person
+from .current import code_for_slip, current_person, forget, held_through, start_person
 
 bp = Blueprint("staff", __name__, url_prefix="/pro")
 
 SESSION_KEY = "staff"
+#: The id of the person a staff member is running the test with, in this browser.
+ASSISTED_KEY = "assisted"
 IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(hours=12)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -69,10 +74,49 @@ def staff_forms() -> dict[str, object]:
     return {"signout_form": EmptyForm(formdata=None)}
 
 
+@bp.app_context_processor
+def staff_bar() -> dict[str, object]:
+    """On every page of the site, while a staff member is signed in in this browser: the way
+    back to the staff side, and, in an assisted test, the person's slip and « Terminer avec
+    cette personne »."""
+    if not isinstance(session.get(SESSION_KEY), dict):
+        return {"staff_bar": None}
+    try:
+        staff = g.get("staff") or signed_in_staff()
+        person = assisted_person() if staff is not None else None
+    except SQLAlchemyError:  # an error page about the database itself
+        return {"staff_bar": None}
+    if staff is None:
+        return {"staff_bar": None}
+    return {
+        "staff_bar": {"staff": staff, "person": person},
+        "finish_form": EmptyForm(formdata=None),
+    }
+
+
+def assisted_person() -> Person | None:
+    """The person of this browser, when a staff member started the test with them here."""
+    person_id = session.get(ASSISTED_KEY)
+    if not isinstance(person_id, int):
+        return None
+    person = current_person()
+    return person if person is not None and person.id == person_id else None
+
+
 @bp.after_request
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Cookie")
+    return response
+
+
+@bp.after_app_request
+def no_store_during_assisted_test(response: Response) -> Response:
+    """During a test a staff member runs with someone, the person's pages are not kept by the
+    browser either: after « Terminer avec cette personne », the back button shows nothing."""
+    if ASSISTED_KEY in session and "public" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
     return response
 
 
@@ -82,10 +126,8 @@ def signed_in_staff() -> StaffUser | None:
     if not isinstance(data, dict):
         return None
     moment = now().timestamp()
-    if moment - data.get("since", 0) > LIFETIME.total_seconds() or (
-        moment - data.get("seen", 0) > IDLE.total_seconds()
-    ):
-        session.pop(SESSION_KEY, None)
+    if _expired(data, moment):
+        _end_staff_session()
         return None
     staff = db.session.get(StaffUser, data.get("id"))
     if (
@@ -93,11 +135,34 @@ def signed_in_staff() -> StaffUser | None:
         or not staff.active
         or data.get("generation") != staff.session_generation  # ended on the server
     ):
-        session.pop(SESSION_KEY, None)
+        _end_staff_session()
         return None
     data["seen"] = moment
     session[SESSION_KEY] = data
     return staff
+
+
+def _expired(data: dict[str, Any], moment: float) -> bool:
+    return moment - data.get("since", 0) > LIFETIME.total_seconds() or (
+        moment - data.get("seen", 0) > IDLE.total_seconds()
+    )
+
+
+@bp.before_app_request
+def end_expired_staff_session() -> None:
+    """On any page, before anything is shown: a staff session past its time ends, with the
+    person of an assisted test (no database needed to know)."""
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict) and _expired(data, now().timestamp()):
+        _end_staff_session()
+
+
+def _end_staff_session() -> None:
+    """The staff member is signed out; a person they were running the test with leaves this
+    browser too (a shared computer left alone must not show them to the next user)."""
+    session.pop(SESSION_KEY, None)
+    if session.pop(ASSISTED_KEY, None) is not None:
+        forget()
 
 
 def staff_only(view: View) -> View:
@@ -151,6 +216,8 @@ def _known_device(email: str) -> bool:
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("60/hour", methods=["POST"])
 def sign_in() -> str | BaseResponse:
+    if signed_in_staff() is not None:
+        return redirect(url_for("staff.dashboard"), code=303)
     form = SignInForm()
     if form.validate_on_submit():
         email = form.email.data or ""
@@ -241,7 +308,7 @@ def set_password() -> str | BaseResponse:
 
 
 @bp.route("/")
-@page_examples({}, states=("mediator",))
+@page_examples({}, states=("mediator", "assisted"))
 @staff_only
 def dashboard() -> str:
     return render_template("staff/dashboard.html")
@@ -278,10 +345,20 @@ def person_page(person_id: int, **failed: Form) -> str:
     page_forms["orientation"].place_id.choices = options(
         (place.id, f"{place.name} ({place.commune})") for place in _nearby_places()
     )
+    journeys = load_journeys()
+    found_records = records.records_for(db.session, staff=g.staff, person_id=person_id, now=now())
     return render_template(
         "staff/person.html",
         person=person,
         result=result,
+        can_do=result.details.get("can_do", []) if result else [],
+        steps_done=[
+            (journeys[done.job_journey], step)
+            for done in sorted(person.steps_done, key=lambda d: (d.done_at, d.id))
+            if done.job_journey in journeys
+            and (step := journeys[done.job_journey].step(done.step_id)) is not None
+        ],
+        places=records.places_for(db.session, found_records),
         overall=BANDS[result.overall_band] if result else None,
         domains=[
             (DOMAIN_NAMES[name], BANDS[detail["band"]])
@@ -293,7 +370,7 @@ def person_page(person_id: int, **failed: Form) -> str:
             for c in consent.active_consents(db.session, person, now())
             if c.organisation_id == g.staff.organisation_id
         ],
-        records=records.records_for(db.session, staff=g.staff, person_id=person_id, now=now()),
+        records=found_records,
         **page_forms,
     )
 
@@ -393,14 +470,34 @@ def queue() -> str:
         "staff/queue.html",
         found=found,
         total=total,
+        count_words=queue_count(status, total),
         status=status,
         statuses=requests.STATUSES,
         flagged=lambda r: requests.is_flagged(r, now()),
     )
 
 
+def queue_count(status: str | None, total: int) -> str:
+    """« 1 nouvelle demande », « 3 demandes terminées »: the count, agreeing with it."""
+    if status == "new":
+        return ngettext("%(num)s nouvelle demande.", "%(num)s nouvelles demandes.", total)
+    if status == "in-progress":
+        return ngettext("%(num)s demande en cours.", "%(num)s demandes en cours.", total)
+    if status == "done":
+        return ngettext("%(num)s demande terminée.", "%(num)s demandes terminées.", total)
+    if status == "cancelled":
+        return ngettext("%(num)s demande annulée.", "%(num)s demandes annulées.", total)
+    if status == "expired":
+        return ngettext("%(num)s demande expirée.", "%(num)s demandes expirées.", total)
+    return ngettext("%(num)s demande ouverte.", "%(num)s demandes ouvertes.", total)
+
+
 @bp.route("/demandes/<int:request_id>")
-@page_examples({"request_id": FromState("request")}, states=("mediator",))
+@page_examples(
+    {"request_id": FromState("request")},
+    {"request_id": FromState("request-done")},
+    states=("mediator",),
+)
 @staff_only
 def contact_request(request_id: int) -> str:
     found = _request_or_404(request_id)
@@ -410,6 +507,7 @@ def contact_request(request_id: int) -> str:
     return render_template(
         "staff/request.html",
         found=found,
+        history=requests.history(db.session, found),
         form=RequestStatusForm(formdata=None),
         flagged=requests.is_flagged(found, now()),
     )
@@ -450,7 +548,9 @@ def assisted_start() -> str | BaseResponse:
     if organisation is not None and form.validate_on_submit():
         person = start_person(locale="fr", via=organisation.id)
         person.assisted = True
+        person.display_name = form.display_name.data
         db.session.commit()
+        session[ASSISTED_KEY] = person.id
         consent.grant(
             db.session,
             person=person,
@@ -464,27 +564,33 @@ def assisted_start() -> str | BaseResponse:
     return render_template("staff/assisted.html", form=form, version=consent.CONSENT_TEXT_VERSION)
 
 
+@bp.route("/accompagnement/fin", methods=["POST"])
+@staff_only
+def assisted_finish() -> BaseResponse:
+    """« Terminer avec cette personne »: nothing of the person stays in this browser; the
+    staff member is back on the staff side, ready for the next person."""
+    if EmptyForm().validate_on_submit():
+        forget()
+        session.pop(ASSISTED_KEY, None)
+        flash(_("C'est terminé avec cette personne. Rien d'elle ne reste sur cet ordinateur."))
+    return redirect(url_for("staff.dashboard"), code=303)
+
+
 @bp.route("/personnes/<int:person_id>/fiche")
 @page_examples({"person_id": FromState("person")}, states=("mediator",))
 @staff_only
 def slip(person_id: int) -> str:
-    """A slip for the person, without their code: the code is the person's secret, and no
-    staff page shows it after the test (only ``assisted_slip``, at its end)."""
+    """The person's slip. Their code to come back is on it only during the test a staff
+    member runs with them in this browser, for the organisation of that test; each time it
+    is shown, the access journal says so, and the person sees it in « Mes données ». The
+    consent lets staff see results, not open the person's data as the person would."""
     person = person_or_404(person_id)
-    return render_template("staff/slip.html", person=person, code=None)
-
-
-@bp.route("/accompagnement/fiche")
-@page_examples({}, states=("assisted",))
-@staff_only
-def assisted_slip() -> str:
-    """The slip printed for the person at the end of a test run with them on this computer:
-    the one staff page that shows their code, written in the access journal each time."""
-    person = current_person()
-    if person is None or held_through() != g.staff.organisation_id:
-        abort(404)
-    access.record_access(db.session, staff=g.staff, person=person, what="code", now=now())
-    return render_template("staff/slip.html", person=person, code=code_for_slip(person))
+    here = assisted_person()
+    code = None
+    if here is not None and here.id == person.id and held_through() == g.staff.organisation_id:
+        access.record_access(db.session, staff=g.staff, person=person, what="code", now=now())
+        code = code_for_slip(person)
+    return render_template("staff/slip.html", person=person, code=code)
 
 
 @bp.route("/chiffres")

@@ -18,7 +18,7 @@
   the journal (e.g. by ``ALTER DEFAULT PRIVILEGES``) lose all but SELECT and INSERT.
 
 Revision ID: 0009s
-Revises: 0009a
+Revises: 0009m
 """
 
 import unicodedata
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009s"
-down_revision: str | None = "0009a"
+down_revision: str | None = "0009m"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -192,6 +192,10 @@ def test_an_email_has_one_account_whatever_its_case(
         ({"email": "awa"}, "email"),
         ({"email": "awa@example"}, "email"),
         ({"email": ""}, "email"),
+        # Refused by email-validator, not by a home-made pattern:
+        ({"email": "awa,diallo@example.fr"}, "email"),
+        ({"email": "awa@-example.fr"}, "email"),
+        ({"email": "awa@exam_ple.fr"}, "email"),
         ({"name": ""}, "name"),
         ({"role": "boss"}, "role"),
         ({"password": "x" * 11}, "password"),
