@@ -18,9 +18,13 @@ DEFAULT_RECORDINGS = PROJECT_ROOT / "app" / "content" / "recordings"
 #: Secret keys shorter than this are refused in production.
 MIN_SECRET_KEY_LENGTH = 32
 
-#: Default limits on wrong codes to come back (README: what they mean for guessing).
-PER_CLIENT = "10/minute;30/hour"
-OVERALL = "500/hour"
+#: Default limits on wrong codes to come back (docs/security.md computes what they mean for
+#: guessing). Per address only, and per minute only: nobody's wrong codes keep a person with
+#: a right code out for more than a minute. No limit for everyone together: it would let
+#: anyone lock everybody out.
+PER_CLIENT = "10/minute"
+#: Codes made before codes had 16 digits: wrong 12-digit codes from everyone together.
+LEGACY = "200/day"
 
 #: How long data is kept (privacy notice, `flask purge`, app/mydata.py). The access
 #: journal's period is also the constant ACCESS_RECORD_KEEP_YEARS of migration 0006, whose
@@ -136,10 +140,10 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
             "socket_connect_timeout": RATELIMIT_STORAGE_TIMEOUT,
             "socket_timeout": RATELIMIT_STORAGE_TIMEOUT,
         },
-        # Wrong codes to come back, per client address and for everyone together.
-        # README explains what these mean for someone trying to guess a code.
+        # Wrong codes to come back, per client (address, IPv6 /64); wrong 12-digit codes for
+        # everyone together. docs/security.md computes what these allow a guesser.
         "RETURN_CODE_LIMIT_PER_CLIENT": env.get("RETURN_CODE_LIMIT_PER_CLIENT", PER_CLIENT),
-        "RETURN_CODE_LIMIT_OVERALL": env.get("RETURN_CODE_LIMIT_OVERALL", OVERALL),
+        "RETURN_CODE_LIMIT_LEGACY": env.get("RETURN_CODE_LIMIT_LEGACY", LEGACY),
         # Retention (see the privacy notice): a journey unused for this many months is
         # erased by `flask purge`; consents are deleted this many days after their end;
         # access records are kept this many years (not settable: the database enforces it).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from flask import Flask, current_app
@@ -73,6 +74,24 @@ def make_engine(url: str) -> Engine:
 db = Database()
 babel = Babel()
 csrf = CSRFProtect()
-#: Keyed by the client's address (behind a proxy, set TRUSTED_PROXIES). Storage is
+
+
+def client_key() -> str:
+    """Who is counted by the rate limits: the client's address, or for IPv6 its /64 (one
+    subscriber usually holds a whole /64, so counting single addresses would multiply an
+    attacker's tries by billions)."""
+    address = get_remote_address() or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+#: Keyed by the client (``client_key``; behind a proxy, set TRUSTED_PROXIES). Storage is
 #: in memory by default; RATELIMIT_STORAGE_URI (Redis) shares it between processes.
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_key)

@@ -170,7 +170,7 @@ class ReturnCodeForm(Form):
     suite = HiddenField()
     code = StringField(
         _l("Votre code pour revenir"),
-        description=_l("12 chiffres, par exemple 1234 5678 9012."),
+        description=_l("16 chiffres, par exemple 1234 5678 9012 3456."),
         validators=[InputRequired(message=_l("Écrivez votre code pour revenir."))],
     )
 
@@ -178,7 +178,7 @@ class ReturnCodeForm(Form):
         digits = return_code.normalise(field.data)
         if not return_code.is_well_formed(digits):
             raise ValidationError(
-                _l("Le code a 12 chiffres. Vérifiez les chiffres et recommencez.")
+                _l("Le code a 16 chiffres. Vérifiez les chiffres et recommencez.")
             )
         field.data = digits
 

@@ -103,7 +103,7 @@ def page_number() -> int:
 
 def refuse_nul_characters() -> None:
     """No form or address ever needs a NUL character; PostgreSQL refuses them: say 400."""
-    values = list(request.args.values())
+    values = [request.path, *request.args.keys(), *request.args.values()]
     if request.method == "POST" and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
@@ -119,6 +119,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        from .views.current import holds_a_person
+
+        if "Cache-Control" not in response.headers and holds_a_person():
+            # A page seen while this browser holds a person shows their data: never kept,
+            # not even by this browser (the next user of a shared computer, the back button).
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
         security_headers(response, secure=request.is_secure or app.config["HTTPS"])
         compress(response, choose_encoding(request))
         return response

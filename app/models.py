@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
@@ -42,6 +43,13 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Base, "instrument_class", propagate=True)
+def _never_reuse_ids(mapper: Any, _cls: type) -> None:
+    """On SQLite, a table with a numeric id never gives an id again once its row is deleted
+    (``AUTOINCREMENT``; migration 0009s): an old reference never names a new row."""
+    mapper.local_table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 #: Requests to be contacted still waiting for their organisation's answer (the life of a
@@ -66,16 +74,18 @@ def new_ref() -> str:
 class Person(Base):
     """One anonymous person who uses Repère: their test, results and progress.
 
-    No name, no e-mail: the person is known only by the signed session cookie that
-    holds this id, or by their code to come back (of which only an HMAC is kept).
+    No name, no e-mail: the person is known only by the signed session cookie that holds
+    their ``ref`` and ``session_version``, or by their code to come back (of which only an
+    HMAC is kept).
     The table keeps its first name, ``journey``, and the foreign keys ``journey_id``.
     """
 
     __tablename__ = "journey"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Random token naming the person in the access journal (AccessRecord.person_ref).
-    #: Unlike ``id``, never reused: once the person is erased, the journal names no one.
+    #: Random token naming the person in the access journal (AccessRecord.person_ref) and
+    #: in their browser's session. Never reused: once the person is erased, the journal
+    #: and every old session name no one.
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -94,6 +104,10 @@ class Person(Base):
     help_offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: True when the test was run with a mediator ("Nouvelle personne accompagnée").
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A browser session holds the person by ``ref`` and this version: a new code, « Quitter
+    #: cet appareil » and erasure advance it (or remove the row), so every browser that
+    #: held the person loses them at once (app/views/current.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: A name or initials the person chose to show the organisations they share with, so
     #: that staff can find them in a list; None: staff see the short reference instead.
     #: The person removes it from « Mes données ».

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from .assessment.bank import DONT_KNOW, Bank
@@ -28,6 +28,7 @@ from .models import (
     OPEN_REQUEST_STATUSES,
     AccessRecord,
     Answer,
+    Base,
     Consent,
     ContactRequest,
     DetachedAnswer,
@@ -46,12 +47,69 @@ from .times import add_months, as_utc, utc
 
 __all__ = ["PurgeReport", "collect", "erase", "purge"]
 
+#: How long the access journal is kept at least, as the databases' triggers and functions
+#: enforce it (migrations 0006 and 0009s): RETENTION_ACCESS_RECORD_YEARS may not be shorter.
+ACCESS_RECORD_KEEP_YEARS = 3
+
 #: The tables that point to a person (person_id), deleted with it.
 _ABOUT_A_JOURNEY = (ContactRequest, StaffRecord, Consent, Answer, StepDone, Result)
 
 
 # --------------------------------------------------------------------------------------------
 # See everything
+
+#: Stored columns about a person that their copy leaves out, and why. Every other column of
+#: every table that points to a person is in the copy (``stored``): a new column is copied
+#: unless it is named here (tests/test_mydata.py compares with the models).
+NOT_EXPORTED = {
+    ("journey", "code_salt"): "with the site's secret key it gives the code: a copy left on "
+    "a shared computer must not open the person's data",
+    ("journey", "code_lookup"): "a keyed hash of the code, for the same reason",
+    ("journey", "ref"): "the random token that names the person in their browser's session "
+    "and in the access journal: it means nothing to them",
+    ("access_record", "journey_ref"): "the same token",
+    ("contact_request", "form_key"): "a one-time key of the form, so that posting it twice "
+    "makes one request; it says nothing about the person",
+    ("staff_record", "form_key"): "the same, for what staff record",
+}
+
+
+def tables_about_a_person() -> list[Any]:
+    """``journey`` and every table whose column points to it, then the access journal."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        if table.name == "journey" or any(
+            key.column.table.name == "journey"
+            for column in table.columns
+            for key in column.foreign_keys
+        ):
+            found.append(table)
+    found.append(Base.metadata.tables["access_record"])
+    return found
+
+
+def stored(db: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
+    """Every stored row about the person, table by table, every column (but ``NOT_EXPORTED``)."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for table in tables_about_a_person():
+        if table.name == "journey":
+            condition = table.c.id == person.id
+        elif table.name == "access_record":
+            condition = table.c.journey_ref == person.ref
+        else:
+            pointing = [
+                column
+                for column in table.columns
+                if any(key.column.table.name == "journey" for key in column.foreign_keys)
+            ]
+            condition = or_(*(column == person.id for column in pointing))
+        rows[table.name] = [
+            {name: value for name, value in row.items() if (table.name, name) not in NOT_EXPORTED}
+            for row in db.execute(
+                select(table).where(condition).order_by(*table.primary_key.columns)
+            ).mappings()
+        ]
+    return rows
 
 
 def _outcome(answer: Answer) -> str:
@@ -215,6 +273,8 @@ def collect(
         "contact_requests": contact_requests,
         "staff_records": records,
         "accesses": accesses,
+        # Everything above, and every other stored field, as kept: table by table.
+        "stored": stored(db, person),
     }
 
 
@@ -237,13 +297,13 @@ def _month(moment: datetime) -> date:
     return as_utc(moment).date().replace(day=1)
 
 
-def erase(db: Session, person: Person, now: datetime) -> int:
+def erase(db: Session, person: Person, now: datetime, *, commit: bool = True) -> int:
     """Erase the person and everything about it; return the number of answers detached.
 
     The answers are copied, without any link to the person, into ``detached_answer``
     (item, right/wrong/"Je ne sais pas", month; a random ``respondent`` token that groups
     them and is stored nowhere else). Everything else is deleted, whatever the database's
-    cascades. Commits.
+    cascades. Commits, unless ``commit=False`` (``purge``: one transaction).
     """
     utc(now)  # a naive datetime is a programming error
     person_id = person.id
@@ -283,7 +343,8 @@ def erase(db: Session, person: Person, now: datetime) -> int:
     db.execute(
         delete(Person).where(Person.id == person_id).execution_options(synchronize_session=False)
     )
-    db.commit()
+    if commit:
+        db.commit()
     return len(rows)
 
 
@@ -343,6 +404,24 @@ def inactive_people(db: Session, *, now: datetime, months: int) -> list[int]:
     )
 
 
+def delete_old_access_records(db: Session, *, before: datetime) -> int:
+    """Delete the journal's lines older than ``before`` and than the retention period by the
+    database's own clock (its trigger refuses younger ones). On PostgreSQL the app's role
+    may not DELETE them itself: ``purge_access_records``, owned by the owner role, does
+    (migration 0009s, docs/deploy.md). Does not commit."""
+    if db.get_bind().dialect.name == "postgresql":
+        return int(
+            db.execute(text("SELECT purge_access_records(:before)"), {"before": before}).scalar()
+            or 0
+        )
+    youngest = func.datetime("now", f"-{ACCESS_RECORD_KEEP_YEARS} years")
+    return db.execute(
+        delete(AccessRecord)
+        .where(AccessRecord.at < before, AccessRecord.at < youngest)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def purge(
     db: Session,
     *,
@@ -366,32 +445,33 @@ def purge(
        and time zone, always agrees).
     """
     now = utc(now)
-    expired, contact_erased = expire_and_erase(db, now=now)
-    people = answers = 0
-    for person_id in inactive_people(db, now=now, months=inactive_months):
-        person = db.get(Person, person_id)
-        if person is not None:
-            answers += erase(db, person, now)
-            people += 1
-    ended_before = now - timedelta(days=consent_days_after_end)
-    consents = db.execute(
-        delete(Consent)
-        .where(
-            or_(
-                Consent.withdrawn_at < ended_before,
-                and_(Consent.withdrawn_at.is_(None), Consent.expires_at < ended_before),
-            ),
-            ~exists().where(ContactRequest.consent_id == Consent.id),
+    try:
+        expired, contact_erased = expire_and_erase(db, now=now, commit=False)
+        people = answers = 0
+        for person_id in inactive_people(db, now=now, months=inactive_months):
+            person = db.get(Person, person_id)
+            if person is not None:
+                answers += erase(db, person, now, commit=False)
+                people += 1
+        ended_before = now - timedelta(days=consent_days_after_end)
+        consents = db.execute(
+            delete(Consent)
+            .where(
+                or_(
+                    Consent.withdrawn_at < ended_before,
+                    and_(Consent.withdrawn_at.is_(None), Consent.expires_at < ended_before),
+                ),
+                ~exists().where(ContactRequest.consent_id == Consent.id),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        lines = delete_old_access_records(
+            db, before=years_before(now, access_record_years) - timedelta(days=1)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    old_before = years_before(now, access_record_years) - timedelta(days=1)
-    lines = db.execute(
-        delete(AccessRecord)
-        .where(AccessRecord.at < old_before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.commit()
+        db.commit()
+    except BaseException:
+        db.rollback()  # all or nothing: a failure leaves everything as it was
+        raise
     return PurgeReport(
         people_erased=people,
         answers_detached=answers,

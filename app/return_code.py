@@ -1,4 +1,4 @@
-"""The code to come back: 12 digits, shown as "1234 5678 9012".
+"""The code to come back: 16 digits, shown as "1234 5678 9012 3456".
 
 The code is never stored. It is derived from the secret key and a random salt kept
 with the journey, so it can be shown again on any page of the person's session;
@@ -13,7 +13,10 @@ import hmac
 import re
 import secrets
 
-DIGITS = 12
+#: Digits of a new code: docs/security.md computes why 16 (guessing under the rate limits).
+DIGITS = 16
+#: Codes made before codes had 16 digits keep working until their person changes them.
+LEGACY_DIGITS = 12
 
 
 def new_salt() -> str:
@@ -24,9 +27,9 @@ def _hmac(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def derive(secret: str, salt: str) -> str:
-    """The journey's code: 12 digits from an HMAC of its salt (bias below 1e-60)."""
-    return str(int(_hmac(secret, f"return-code:{salt}"), 16) % 10**DIGITS).zfill(DIGITS)
+def derive(secret: str, salt: str, digits: int = DIGITS) -> str:
+    """The journey's code: ``digits`` digits from an HMAC of its salt (bias below 1e-56)."""
+    return str(int(_hmac(secret, f"return-code:{salt}"), 16) % 10**digits).zfill(digits)
 
 
 def lookup_key(secret: str, code: str) -> str:
@@ -44,9 +47,9 @@ def normalise(typed: str) -> str:
 
 
 def is_well_formed(code: str) -> bool:
-    return len(code) == DIGITS and code.isascii() and code.isdigit()
+    return len(code) in (DIGITS, LEGACY_DIGITS) and code.isascii() and code.isdigit()
 
 
 def grouped(code: str) -> str:
-    """Three groups of four digits, easier to read and copy."""
+    """Groups of four digits, easier to read aloud and copy."""
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))

@@ -132,6 +132,7 @@ ACCESS_WHAT = _table(
         "person": _l("vos résultats et ce qui a été noté pour vous"),
         "request": _l("votre demande de contact"),
         "records": _l("ce qui a été noté pour vous"),
+        "code": _l("votre code pour revenir, pour l'imprimer sur votre fiche"),
     }
 )
 

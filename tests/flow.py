@@ -71,9 +71,12 @@ def wrong_answer(item: Item) -> str:
     return next(str(n) for n in range(1, len(item.options) + 1) if n not in item.answer)
 
 
-def take_test(client: FlaskClient, bank: Bank, strategy: Strategy = right_answer) -> list[str]:
-    """Answer every question until the results; return the item ids in the order asked."""
-    path = start_test(client)
+def take_test(
+    client: FlaskClient, bank: Bank, strategy: Strategy = right_answer, path: str | None = None
+) -> list[str]:
+    """Answer every question until the results; return the item ids in the order asked.
+    ``path``: the first question, when the test was started another way (with a mediator)."""
+    path = path or start_test(client)
     asked: list[str] = []
     for _step in range(40):
         if path == "/resultats":
@@ -154,8 +157,25 @@ def share_results(client: FlaskClient, organisation: Organisation | None = None)
     }
     response = client.post("/partager", data=data)
     assert response.status_code == 303, response.status_code
+    return person_id_in(client)
+
+
+def person_ref_in(client: FlaskClient) -> str:
+    """The ``ref`` of the person that the browser's session holds."""
     with client.session_transaction() as session:
-        return int(session["person"])
+        return str(session["person"]["ref"])
+
+
+def person_id_in(client: FlaskClient) -> int:
+    """The id of the person that the browser's session holds."""
+    return person_id_of_ref(client.application, person_ref_in(client))
+
+
+def person_id_of_ref(app: Flask, ref: str) -> int:
+    from app.models import Person
+
+    with app.app_context():
+        return db.session.scalars(select(Person.id).where(Person.ref == ref)).one()
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, object]) -> tuple[int, str]:
@@ -369,3 +389,15 @@ def a_person_with_everything(
     record_everything(staff, person_id, place_id, note)
     assert staff.get(f"/pro/demandes/{request_id}").status_code == 200
     return {"person": person, "person_id": person_id, "staff": staff, "note": note}
+
+
+def assisted_test(client: FlaskClient) -> int:
+    """The staff member signed in in ``client`` runs a test with a new person on this
+    computer (« Nouvelle personne accompagnée »), to the results; returns the person's id."""
+    html = client.get("/pro/accompagnement").get_data(as_text=True)
+    response = client.post(
+        "/pro/accompagnement", data={"csrf_token": csrf_token(html), "months": "6"}
+    )
+    assert response.status_code == 303, response.status_code
+    take_test(client, load_bank(), path=path_of(response.headers["Location"]))
+    return person_id_in(client)

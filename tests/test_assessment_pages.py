@@ -35,7 +35,7 @@ def answers_stored(app: Flask) -> int:
 
 
 def code_on(html: str) -> str:
-    match = re.search(r'<p class="code">(\d{4} \d{4} \d{4})</p>', html)
+    match = re.search(r'<p class="code">(\d{4} \d{4} \d{4} \d{4})</p>', html)
     assert match, "no code on the page"
     return match.group(1)
 
@@ -245,8 +245,44 @@ def test_wrong_codes_are_limited_per_client(fresh: Flask) -> None:
     assert h1_of(page.get_data(as_text=True)) == "Trop d'essais"
 
 
-def test_wrong_codes_are_limited_for_everyone_together(tmp_path: Path) -> None:
-    app = make_test_app(tmp_path, RETURN_CODE_LIMIT_OVERALL="5/hour")
+def test_other_peoples_wrong_codes_never_stop_a_right_code(tmp_path: Path) -> None:
+    """60 addresses sending 10 wrong codes each (what once locked everybody out for an
+    hour): a person with a right code, from any other address, comes back at once."""
+    app = make_test_app(tmp_path)
+    owner = app.test_client()
+    start_test(owner)
+    code = code_on(owner.get("/test/plus-tard").get_data(as_text=True))
+    for n in range(60):
+        client = app.test_client()
+        address = {"REMOTE_ADDR": f"10.0.{n // 250}.{n % 250}"}
+        token = csrf_token(client.get("/revenir", environ_base=address).get_data(as_text=True))
+        for attempt in range(11):
+            wrong = {"code": f"{n:08d}{attempt:08d}", "csrf_token": token}
+            status = client.post("/revenir", data=wrong, environ_base=address).status_code
+            assert status == (200 if attempt < 10 else 429)
+    person = app.test_client()
+    address = {"REMOTE_ADDR": "10.9.9.9"}
+    token = csrf_token(person.get("/revenir", environ_base=address).get_data(as_text=True))
+    data = {"code": code, "csrf_token": token}
+    assert person.post("/revenir", data=data, environ_base=address).status_code == 303
+
+
+def test_an_ipv6_client_is_counted_by_its_64_block(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    statuses = []
+    for n in range(11):
+        client = app.test_client()
+        address = {"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"}
+        html = client.get("/revenir", environ_base=address).get_data(as_text=True)
+        data = {"code": f"{n:016d}", "csrf_token": csrf_token(html)}
+        statuses.append(client.post("/revenir", data=data, environ_base=address).status_code)
+    assert statuses == [200] * 10 + [429]
+
+
+def test_wrong_twelve_digit_codes_are_limited_for_everyone_together(tmp_path: Path) -> None:
+    """Codes from before 16 digits are easier to guess: wrong ones are limited for everyone
+    together; a 16-digit code is never held back by them."""
+    app = make_test_app(tmp_path, RETURN_CODE_LIMIT_LEGACY="5/day")
     statuses = []
     for n in range(7):
         client = app.test_client()
@@ -255,6 +291,10 @@ def test_wrong_codes_are_limited_for_everyone_together(tmp_path: Path) -> None:
         data = {"code": f"{n:012d}", "csrf_token": csrf_token(html)}
         statuses.append(client.post("/revenir", data=data, environ_base=address).status_code)
     assert statuses == [200] * 5 + [429] * 2
+    client = app.test_client()
+    html = client.get("/revenir").get_data(as_text=True)
+    data = {"code": "1" * 16, "csrf_token": csrf_token(html)}
+    assert client.post("/revenir", data=data).status_code == 200
 
 
 def test_a_right_code_does_not_count_against_the_limit(fresh: Flask) -> None:

@@ -45,7 +45,7 @@ from app.extensions import db
 from app.models import Answer, Person
 
 from .conftest import make_test_app
-from .flow import csrf_token, item_on_page, path_of, right_answer, wrong_answer
+from .flow import csrf_token, item_on_page, path_of, person_id_of_ref, right_answer, wrong_answer
 
 PEOPLE = 50
 #: The whole run must end within this many seconds (it takes about 10 to 30).
@@ -304,7 +304,7 @@ def person_of(app: Flask, browser: Browser) -> int:
     cookie = browser.cookie(app.config["SESSION_COOKIE_NAME"])
     assert cookie, f"{browser.who} has no session cookie"
     session = app.session_interface.get_signing_serializer(app).loads(cookie)  # type: ignore[attr-defined]
-    return int(session["person"])
+    return person_id_of_ref(app, session["person"]["ref"])
 
 
 def expected_result(person: Person, bank: Bank) -> dict[str, Any]:

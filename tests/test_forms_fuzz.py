@@ -298,7 +298,7 @@ def test_coming_back_with_a_code_never_leads_off_the_site(fuzz_app: Flask, suite
     token = csrf_token(person.get("/test").get_data(as_text=True))
     assert person.post("/test", data={"csrf_token": token}).status_code == 303
     later = person.get("/test/plus-tard").get_data(as_text=True)
-    code = re.search(r"\d{4} \d{4} \d{4}", later).group(0)  # type: ignore[union-attr]
+    code = re.search(r"\d{4} \d{4} \d{4} \d{4}", later).group(0)  # type: ignore[union-attr]
     elsewhere = new_client(fuzz_app)
     token = csrf_token(elsewhere.get("/revenir").get_data(as_text=True))
     response = elsewhere.post(

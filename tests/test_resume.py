@@ -42,7 +42,7 @@ def test_empty_code_shows_the_error_summary(client: FlaskClient) -> None:
 @pytest.mark.parametrize("code", ["1234", "1234 5678 901a", "١٢٣٤", "1" * 13])
 def test_malformed_code_is_explained(client: FlaskClient, code: str) -> None:
     html = post_code(client, code)
-    assert "Le code a 12 chiffres." in main_text(html)
+    assert "Le code a 16 chiffres." in main_text(html)
 
 
 def test_well_formed_unknown_code_is_not_found(client: FlaskClient) -> None:

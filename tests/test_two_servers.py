@@ -255,7 +255,7 @@ def test_one_person_alternating_between_two_servers(servers: Servers) -> None:
     results = tab.get("/resultats", base_url=next(alternate))
     assert results.status == 200
     assert "Vos résultats" in results.html
-    code = re.search(r'<p class="code">(\d{4} \d{4} \d{4})</p>', results.html)
+    code = re.search(r'<p class="code">(\d{4} \d{4} \d{4} \d{4})</p>', results.html)
     assert code, "no code to come back on the results page"
     assert {status for *_request, status in log} <= {200, 303}
 

@@ -84,7 +84,29 @@ def start(db: Session, bank: Bank, secret: str, locale: str) -> Person:
 
 
 def code_of(person: Person, secret: str) -> str:
-    return return_code.derive(secret, person.code_salt)
+    """The person's code; a person who came before codes had 16 digits keeps their 12."""
+    code = return_code.derive(secret, person.code_salt)
+    if return_code.lookup_key(secret, code) == person.code_lookup:
+        return code
+    return return_code.derive(secret, person.code_salt, return_code.LEGACY_DIGITS)
+
+
+def new_code(db: Session, person: Person, secret: str) -> str:
+    """Give the person a new code: the old one stops at once, and so does every browser
+    session that holds them (``session_version``). Commits; returns the new code."""
+    for _attempt in range(5):
+        salt = return_code.new_salt()
+        code = return_code.derive(secret, salt)
+        person.code_salt = salt
+        person.code_lookup = return_code.lookup_key(secret, code)
+        person.session_version = (person.session_version or 0) + 1
+        try:
+            db.commit()
+        except IntegrityError:  # another person holds this code: draw again
+            db.rollback()
+            continue
+        return code
+    raise RuntimeError("could not draw a unique code to come back")
 
 
 def find_by_code(db: Session, secret: str, code: str) -> Person | None:

@@ -20,8 +20,9 @@ from ..times import utc
 
 __all__ = ["WHAT", "accesses_to", "record_access"]
 
-#: What was opened: a person's page, a request, the records about them.
-WHAT = ("person", "request", "records")
+#: What was opened: a person's page, a request, the records about them, the person's code to
+#: come back (on the slip printed at the end of an assisted test).
+WHAT = ("person", "request", "records", "code")
 
 
 def _ref(db: Session, person: Person | int | None) -> str | None:

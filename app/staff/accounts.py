@@ -7,16 +7,22 @@ their results with this organisation.
 Signing in is limited per account, not per address: mediators work on shared computers
 in public spaces, many people behind one address. After ``MAX_FAILED_SIGN_INS``
 consecutive failures the account is locked ``LOCK_MINUTES``; while it is locked even the
-right password is refused. Each attempt first *reserves* a try with one atomic UPDATE, so
-that many attempts sent at once cannot test more than ``MAX_FAILED_SIGN_INS`` passwords.
-An unknown address still costs a password hash, so that the time taken does not tell
+right password is refused, except from a browser where the account signed in before
+(``device_token``): a stranger cannot keep the holder out. Each attempt first *reserves* a
+try with one atomic UPDATE, so that many attempts sent at once cannot test more than
+``MAX_FAILED_SIGN_INS`` passwords. Every refusal (unknown address, inactive or locked
+account, wrong password) costs one password hash, so that the time taken does not tell
 whether an account exists.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
+import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -29,7 +35,7 @@ from ..contact_details import normalise_email as checked_email
 from ..models import AccountEvent, Organisation, Place, StaffUser
 from ..places.schema import departement_of
 from ..times import as_utc, utc, utcnow
-from . import N_, FormError
+from . import N_, FormError, passwords
 
 __all__ = [
     "ACTIONS",
@@ -46,6 +52,7 @@ __all__ = [
     "check_new_password",
     "create_organisation",
     "create_staff",
+    "device_token",
     "find_organisation_by_code",
     "format_share_code",
     "normalise_email",
@@ -64,8 +71,10 @@ KINDS = ("france-travail", "france-services", "association", "mairie", "other")
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
-#: Longer passwords are refused: hashing megabytes would be a cheap way to load the server.
-MAX_PASSWORD_LENGTH = 1024
+#: Longer passwords are refused, the same everywhere (web forms, command line, signing in):
+#: hashing megabytes would be a cheap way to load the server, and a password that one place
+#: accepts and another cuts could never be used.
+MAX_PASSWORD_LENGTH = 128
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 #: No 0/O, 1/I/L: nothing a person could read or type as another character.
@@ -92,8 +101,15 @@ class SignInRefused(Exception):
 # Organisations
 
 
+def clean_name(name: object) -> str:
+    """A name as shown to people: without control or format characters (right-to-left
+    overrides, zero-width marks: they could make a name read as another), spaces single."""
+    kept = "".join(c for c in str(name or "") if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
 def _clean_name(name: str, field: str = "name") -> str:
-    text = " ".join(str(name or "").split())
+    text = clean_name(name)
     if not text:
         raise AccountError(N_("Écrivez un nom."), field)
     if len(text) > MAX_NAME_LENGTH:
@@ -236,7 +252,7 @@ def create_staff(
             N_("Cette structure n'existe pas. Choisissez une structure dans la liste."),
             "organisation_id",
         )
-    check_new_password(password)
+    check_new_password(password, about=(email, name))
     taken = AccountError(N_("Cette adresse e-mail a déjà un compte."), "email")
     if db.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise taken
@@ -260,9 +276,18 @@ def create_staff(
     return staff
 
 
-def check_new_password(password: object, field: str = "password") -> str:
+def device_token(secret: str, email: str) -> str:
+    """What a browser keeps (a signed cookie, app/views/staff.py) once it signed in to the
+    account of ``email``: it proves the browser is the holder's, not a stranger's."""
+    message = f"staff-device:{normalise_email(email)}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def check_new_password(password: object, field: str = "password", about: Iterable[str] = ()) -> str:
     """The password, if it may be chosen; else ``AccountError`` saying what to choose. The
-    one place of the rules for a new password (accounts, resets, the command line)."""
+    one place of the rules for a new password (accounts, resets, the command line): from
+    ``MIN_PASSWORD_LENGTH`` to ``MAX_PASSWORD_LENGTH`` characters, and not common or
+    guessable (app/staff/passwords.py; ``about``: the holder's e-mail and name)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             N_("Choisissez un mot de passe d'au moins %(min)s caractères."),
@@ -274,6 +299,14 @@ def check_new_password(password: object, field: str = "password") -> str:
             N_("Choisissez un mot de passe de %(max)s caractères au plus."),
             field,
             max=MAX_PASSWORD_LENGTH,
+        )
+    if passwords.is_guessable(password, about):
+        raise AccountError(
+            N_(
+                "Ce mot de passe est trop facile à deviner. Choisissez par exemple quatre mots "
+                "sans lien entre eux."
+            ),
+            field,
         )
     return password
 
@@ -301,8 +334,22 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUser:
-    """The account for this address and password, or ``SignInRefused``."""
+def _not_expired(staff: StaffUser, now: datetime) -> bool:
+    """A one-time code (password reset) stops working when it expires."""
+    return staff.password_expires_at is None or as_utc(staff.password_expires_at) > now
+
+
+def sign_in(
+    db: Session, *, email: str, password: str, now: datetime, known_device: bool = False
+) -> StaffUser:
+    """The account for this address and password, or ``SignInRefused``.
+
+    Every refusal costs one password hash, whether the account exists, is locked, inactive
+    or not: the time taken does not tell them apart (the view shows one message for all).
+    ``known_device``: this browser signed in to this account before (``device_token``). The
+    lock does not apply to it, so that a stranger who types wrong passwords on purpose
+    cannot keep the holder out; its tries are still limited per address (app/views/staff.py).
+    """
     now = utc(now)
     password = password if isinstance(password, str) else ""
     address = normalise_email(email)
@@ -313,6 +360,15 @@ def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUs
     )
     if staff is None or not staff.active:
         check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+        raise SignInRefused(None)
+
+    if known_device:
+        if (
+            len(password) <= MAX_PASSWORD_LENGTH
+            and check_password_hash(staff.password_hash, password)
+            and _not_expired(staff, now)
+        ):
+            return staff
         raise SignInRefused(None)
 
     # Reserve one try, atomically, unless the account is locked.
@@ -328,17 +384,18 @@ def sign_in(db: Session, *, email: str, password: str, now: datetime) -> StaffUs
     ).scalar()
     db.commit()
     if attempt is None:  # locked
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         db.refresh(staff)
         locked_until = as_utc(staff.locked_until) if staff.locked_until else now
         raise SignInRefused(locked_until)
 
-    right = (
-        attempt <= MAX_FAILED_SIGN_INS  # more tries were sent at once than allowed
-        and len(password) <= MAX_PASSWORD_LENGTH
-        and check_password_hash(staff.password_hash, password)
-        # a one-time code stops working when it expires
-        and (staff.password_expires_at is None or as_utc(staff.password_expires_at) > now)
+    hashed = len(password) <= MAX_PASSWORD_LENGTH and check_password_hash(
+        staff.password_hash, password if attempt <= MAX_FAILED_SIGN_INS else ""
     )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+    # more tries sent at once than allowed: never right, but hashed all the same
+    right = attempt <= MAX_FAILED_SIGN_INS and hashed and _not_expired(staff, now)
     if right:
         db.execute(
             update(StaffUser)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..contact_details import normalise_email, normalise_phone
 from ..models import (
     OPEN_REQUEST_STATUSES,
+    Consent,
     ContactRequest,
     Organisation,
     Person,
@@ -248,6 +249,18 @@ def cancel_by_person(
         return request
     request.status = "cancelled"
     request.closed_at = now
+    # The consent given with the request ends with it, unless another open request rests on
+    # it: the organisation then sees the person only if another consent still holds.
+    others = db.scalar(
+        select(ContactRequest.id).where(
+            ContactRequest.consent_id == request.consent_id,
+            ContactRequest.id != request.id,
+            ContactRequest.status.in_(OPEN_REQUEST_STATUSES),
+        )
+    )
+    consent = db.get(Consent, request.consent_id)
+    if others is None and consent is not None and consent.withdrawn_at is None:
+        consent.withdrawn_at = now
     db.commit()
     return request
 
@@ -338,8 +351,9 @@ def history(db: Session, request: ContactRequest) -> list[HistoryLine]:
     return lines
 
 
-def expire_and_erase(db: Session, *, now: datetime) -> tuple[int, int]:
-    """Expire the requests left open too long, erase old contact details: (expired, erased)."""
+def expire_and_erase(db: Session, *, now: datetime, commit: bool = True) -> tuple[int, int]:
+    """Expire the requests left open too long, erase old contact details: (expired, erased).
+    ``commit=False``: the caller commits (``flask purge``: one transaction)."""
     now = utc(now)
     expired = db.execute(
         update(ContactRequest)
@@ -359,7 +373,8 @@ def expire_and_erase(db: Session, *, now: datetime) -> tuple[int, int]:
         .values(phone=None, email=None)
         .execution_options(synchronize_session="fetch")
     ).rowcount
-    db.commit()
+    if commit:
+        db.commit()
     return expired, erased
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import mydata
@@ -20,7 +20,15 @@ from ..models import Person
 from ..pages import not_a_page, page_examples
 from ..staff import consent
 from ..times import utcnow as now
-from .current import bank, current_person, forget
+from .current import (
+    bank,
+    change_code,
+    code_of,
+    current_person,
+    forget,
+    holds_a_person,
+    leave_device,
+)
 
 bp = Blueprint("mydata", __name__)
 
@@ -82,6 +90,49 @@ def delete() -> str | BaseResponse:
         forget()
         return redirect(url_for("mydata.deleted"), code=303)
     return render_template("mydata/delete.html", form=form)
+
+
+@bp.route("/mes-donnees/code", methods=["GET", "POST"])
+@page_examples({}, {"retrait": "1"}, states=("finished",))
+def new_code() -> str | BaseResponse:
+    """The person's code, and a new one if they wish: the old one stops at once, and every
+    other browser that held them loses them. Offered after a consent is withdrawn."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("mydata.my_data"))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        change_code(person)
+        return redirect(url_for("mydata.new_code", nouveau="1"), code=303)
+    return render_template(
+        "mydata/code_change.html",
+        form=form,
+        code=code_of(person),
+        changed=request.args.get("nouveau") == "1",
+        withdrawn=request.args.get("retrait") == "1",
+    )
+
+
+@bp.route("/quitter", methods=["POST"])
+def leave() -> BaseResponse:
+    """« Quitter cet appareil »: this browser forgets the person, and every copy of this
+    session (another browser, a copied cookie) stops at once."""
+    if EmptyForm().validate_on_submit():
+        leave_device()
+    return redirect(url_for("mydata.left"), code=303)
+
+
+@bp.route("/au-revoir")
+@page_examples({}, states=("finished",))  # reached only by leaving: not in the site map
+def left() -> str:
+    return render_template("mydata/left.html", still_here=holds_a_person())
+
+
+@bp.app_context_processor
+def leave_form() -> dict[str, object]:
+    """The « Quitter cet appareil » button, on every page while this browser holds a person.
+    formdata=None: never read the request here (an error page may be rendering it)."""
+    return {"leave_form": EmptyForm(formdata=None) if holds_a_person() else None}
 
 
 @bp.route("/mes-donnees/nom/retirer", methods=["POST"])

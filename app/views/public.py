@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import rgaa
+from .. import return_code, rgaa
 from ..extensions import limiter
 from ..forms import ReturnCodeForm
 from ..http import page_number
@@ -14,7 +14,7 @@ from ..i18n import safe_next
 from ..journeys import load_journeys
 from ..words import CONFORMITY
 from .assessment import where_to_go
-from .current import open_with_code
+from .current import change_code, open_with_code
 
 bp = Blueprint("public", __name__)
 
@@ -35,6 +35,12 @@ def _wrong_code(response: Response) -> bool:
     return request.method == "POST" and response.status_code != 303
 
 
+def _legacy_code() -> bool:
+    """A 12-digit code: from before codes had 16 digits."""
+    typed = return_code.normalise(ReturnCodeForm().code.data or "")
+    return len(typed) == return_code.LEGACY_DIGITS
+
+
 @bp.route("/revenir", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["RETURN_CODE_LIMIT_PER_CLIENT"],
@@ -42,17 +48,22 @@ def _wrong_code(response: Response) -> bool:
     deduct_when=_wrong_code,
 )
 @limiter.limit(
-    lambda: current_app.config["RETURN_CODE_LIMIT_OVERALL"],
+    lambda: current_app.config["RETURN_CODE_LIMIT_LEGACY"],
     key_func=lambda: "everyone",
-    scope="return-code-overall",
+    scope="return-code-legacy",
     methods=["POST"],
     deduct_when=_wrong_code,
+    exempt_when=lambda: not _legacy_code(),
 )
 def resume() -> str | Response:
     form = ReturnCodeForm()
     if form.validate_on_submit():
+        legacy = len(form.code.data) == return_code.LEGACY_DIGITS
         person = open_with_code(form.code.data)
         if person is not None:
+            if legacy:  # a short code is easier to guess: the person gets a 16-digit one
+                change_code(person)
+                return redirect(url_for("mydata.new_code", nouveau="1"), code=303)
             target = safe_next(form.suite.data) if form.suite.data else where_to_go(person)
             return redirect(target, code=303)
         form.add_error(

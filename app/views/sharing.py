@@ -312,9 +312,11 @@ def _in_my_space(change: Callable[[Person], object]) -> Response:
 
 @bp.route("/mon-espace/accords/<int:consent_id>/retirer", methods=["POST"])
 def withdraw(consent_id: int) -> Response:
-    return _in_my_space(
+    """Withdraw a consent, then offer a new code: someone of that organisation may know it."""
+    _in_my_space(
         lambda person: consent.withdraw(db.session, person=person, consent_id=consent_id, now=now())
     )
+    return redirect(url_for("mydata.new_code", retrait="1"), code=303)
 
 
 @bp.route("/mon-espace/demandes/<int:request_id>/annuler", methods=["POST"])

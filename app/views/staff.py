@@ -7,6 +7,7 @@ only while their organisation holds a valid consent; otherwise it is a 404.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -16,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -46,6 +48,7 @@ from ..forms import (
     options,
 )
 from ..http import form_id, page_number
+from ..i18n import safe_next
 from ..journeys import load_journeys
 from ..models import ContactRequest, Organisation, Person, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
@@ -53,7 +56,7 @@ from ..places.search import search_places
 from ..staff import access, accounts, consent, figures, lifecycle, records, requests
 from ..times import utcnow as now
 from ..words import BANDS, DOMAIN_NAMES
-from .current import code_of, current_person, forget, start_person
+from .current import code_for_slip, current_person, forget, held_through, start_person
 
 bp = Blueprint("staff", __name__, url_prefix="/pro")
 
@@ -193,6 +196,23 @@ def person_or_404(person_id: int) -> Any:
         abort(404)
 
 
+#: A browser that signed in to an account keeps a proof of it (accounts.device_token), so
+#: that a stranger who locks the account on purpose does not lock its holder out.
+DEVICE_COOKIE = "repere_appareil"
+MAX_DEVICES_PER_BROWSER = 5
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _device_tokens() -> list[str]:
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    return [token for token in raw.split(".") if token][:MAX_DEVICES_PER_BROWSER]
+
+
+def _known_device(email: str) -> bool:
+    expected = accounts.device_token(current_app.config["SECRET_KEY"], email)
+    return any(hmac.compare_digest(expected, token) for token in _device_tokens())
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("60/hour", methods=["POST"])
 def sign_in() -> str | BaseResponse:
@@ -200,19 +220,27 @@ def sign_in() -> str | BaseResponse:
         return redirect(url_for("staff.dashboard"), code=303)
     form = SignInForm()
     if form.validate_on_submit():
+        email = form.email.data or ""
         try:
             staff = accounts.sign_in(
-                db.session, email=form.email.data, password=form.password.data, now=now()
+                db.session,
+                email=email,
+                password=form.password.data,
+                now=now(),
+                known_device=_known_device(email),
             )
-        except accounts.SignInRefused as refused:
+        except accounts.SignInRefused:
+            # One answer for every refusal (unknown address, wrong password, locked account):
+            # it must not tell a stranger which accounts exist.
             form.add_error(
                 form.email,
                 _(
-                    "Trop d'essais : ce compte est bloqué %(minutes)s minutes.",
+                    "Adresse e-mail ou mot de passe incorrect. Après %(tries)s essais "
+                    "manqués, un compte est bloqué %(minutes)s minutes, sauf sur les "
+                    "ordinateurs où il s'est déjà connecté.",
+                    tries=accounts.MAX_FAILED_SIGN_INS,
                     minutes=accounts.LOCK_MINUTES,
-                )
-                if refused.locked_until
-                else _("Adresse e-mail ou mot de passe incorrect."),
+                ),
             )
         else:
             moment = now().timestamp()
@@ -223,12 +251,24 @@ def sign_in() -> str | BaseResponse:
                 "seen": moment,
                 "generation": staff.session_generation,
             }
+            target = safe_next(request.args.get("suite"))
             if staff.must_set_password:
-                return redirect(url_for("staff.set_password"), code=303)
-            target = request.args.get("suite", "")
-            if not target.startswith("/pro") or target.startswith("//"):
+                target = url_for("staff.set_password")
+            elif not target.startswith("/pro"):
                 target = url_for("staff.dashboard")
-            return redirect(target, code=303)
+            response = redirect(target, code=303)
+            token = accounts.device_token(current_app.config["SECRET_KEY"], staff.email)
+            tokens = [token, *(t for t in _device_tokens() if t != token)]
+            response.set_cookie(
+                DEVICE_COOKIE,
+                ".".join(tokens[:MAX_DEVICES_PER_BROWSER]),
+                max_age=ONE_YEAR,
+                path="/pro",
+                httponly=True,
+                samesite="Lax",
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+            )
+            return response
     return render_template("staff/sign_in.html", form=form)
 
 
@@ -506,7 +546,7 @@ def assisted_start() -> str | BaseResponse:
     form = AssistedForm()
     organisation = g.staff.organisation
     if organisation is not None and form.validate_on_submit():
-        person = start_person(locale="fr")
+        person = start_person(locale="fr", via=organisation.id)
         person.assisted = True
         person.display_name = form.display_name.data
         db.session.commit()
@@ -541,11 +581,15 @@ def assisted_finish() -> BaseResponse:
 @staff_only
 def slip(person_id: int) -> str:
     """The person's slip. Their code to come back is on it only during the test a staff
-    member runs with them in this browser: the consent lets staff see results, not open the
-    person's data as the person would."""
+    member runs with them in this browser, for the organisation of that test; each time it
+    is shown, the access journal says so, and the person sees it in « Mes données ». The
+    consent lets staff see results, not open the person's data as the person would."""
     person = person_or_404(person_id)
     here = assisted_person()
-    code = code_of(person) if here is not None and here.id == person.id else None
+    code = None
+    if here is not None and here.id == person.id and held_through() == g.staff.organisation_id:
+        access.record_access(db.session, staff=g.staff, person=person, what="code", now=now())
+        code = code_for_slip(person)
     return render_template("staff/slip.html", person=person, code=code)
 
 

@@ -222,7 +222,7 @@ def test_a_staff_account_must_be_valid(
 
 def test_an_administrator_needs_no_organisation(db: Session) -> None:
     admin = create_staff(
-        db, email="admin@example.fr", name="Admin", password="x" * 12, role="admin"
+        db, email="admin@example.fr", name="Admin", password=PASSWORD, role="admin"
     )
     assert admin.organisation_id is None and admin.role == "admin"
 
