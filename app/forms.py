@@ -357,8 +357,8 @@ class ContactChannelForm(Form):
 
 class ContactSlotsForm(Form):
     slots = SelectMultipleField(
-        _l("Quand êtes-vous disponible ?"),
-        description=_l("Cochez tous les moments qui vous conviennent."),
+        _l("Quand êtes-vous disponible ?"),
+        description=_l("Cochez un ou plusieurs moments."),
         validate_choice=False,
     )
 
