@@ -357,7 +357,7 @@ class ContactChannelForm(Form):
 
 class ContactSlotsForm(Form):
     slots = SelectMultipleField(
-        _l("Quand êtes-vous disponible ?"),
+        _l("Quand êtes-vous disponible ?"),
         description=_l("Cochez un ou plusieurs moments."),
         validate_choice=False,
     )
