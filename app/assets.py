@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -87,9 +88,27 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml," + quote(" ".join(svg.split()), safe=" =:/'")
 
 
+#: The box a picture of the test is drawn in (CSS pixels): wide enough to read, low enough that
+#: the question's answers and buttons stay on the first screen of a small phone.
+PICTURE_BOX = (256, 150)
+
+
+def picture_size(svg: str, box: tuple[int, int] = PICTURE_BOX) -> tuple[int, int]:
+    """The width and height to draw an SVG at: its own proportions, as large as fits ``box``."""
+    root = re.search(r"<svg\b[^>]*>", svg)
+    tag = root.group(0) if root else ""
+    width, height = (re.search(rf'\s{name}="([0-9.]+)"', tag) for name in ("width", "height"))
+    if width is None or height is None or not float(width.group(1)) or not float(height.group(1)):
+        return box
+    w, h = float(width.group(1)), float(height.group(1))
+    scale = min(box[0] / w, box[1] / h)
+    return round(w * scale), round(h * scale)
+
+
 def init_app(app: Flask, folder: Path) -> None:
     assets = Assets(folder)
     app.extensions["assets"] = assets
     app.register_blueprint(bp)
     app.jinja_env.globals["asset_url"] = assets.url
     app.jinja_env.filters["svg_data_uri"] = svg_data_uri
+    app.jinja_env.filters["picture_size"] = picture_size

@@ -167,7 +167,8 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         # The health endpoint (/sante) answers within this budget whatever happens.
         "HEALTH_TIMEOUT_MS": int(env.get("HEALTH_TIMEOUT_MS") or HEALTH_TIMEOUT_MS),
         "BABEL_DEFAULT_LOCALE": "fr",
-        # Times are stored in UTC and shown as they are in France (app/times.py).
+        # Times are stored in UTC and shown as they are in France (app/times.py), whatever
+        # the server's clock or the language.
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LOCALES": LOCALES,
@@ -182,4 +183,7 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "HOST_NAME": env.get("HOST_NAME", "Hébergeur à compléter"),
         "HOST_ADDRESS": env.get("HOST_ADDRESS", "Adresse à compléter"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@repere.example"),
+        # The site's address as people type it (« repere.example »), written on every page and
+        # slip that tells someone to come back; empty: the address the request came to.
+        "SITE_ADDRESS": env.get("SITE_ADDRESS", "").strip(),
     }

@@ -332,40 +332,82 @@ class ShareForm(OrganisationChoiceForm):
         self.months.choices = duration_choices()
 
 
-class ContactRequestForm(OrganisationChoiceForm):
-    form_key = FormKeyField()
+# Asking to be contacted: one question per page (app/views/sharing.py keeps the answers of
+# the pages already seen in the visit's session until the request is sent).
+
+
+class ContactOrganisationForm(OrganisationChoiceForm):
+    """Who contacts the person: an organisation near them, or the code they were given.
+    ``origine`` keeps the page the person came from (a step of a journey, the results)."""
+
     origine = HiddenField()
+
+
+class ContactChannelForm(Form):
     channel = RadioField(
-        _l("Comment ?"),
+        _l("Comment voulez-vous être contacté ou contactée ?"),
         choices=options(CHANNELS.items()),
         validate_choice=False,
     )
-    slots = SelectMultipleField(_l("Quand êtes-vous disponible ?"), validate_choice=False)
-    phone = StringField(
-        _l("Votre numéro de téléphone"), description=_l("Seulement pour un appel ou une vidéo.")
-    )
-    email = StringField(
-        _l("Votre adresse e-mail"),
-        description=_l("Seulement pour une vidéo, si vous n'avez pas donné de numéro."),
+
+    def validate_channel(self, field: RadioField) -> None:
+        if field.data not in requests.CHANNELS:
+            raise ValidationError(_("Choisissez comment vous voulez être contacté ou contactée."))
+
+
+class ContactSlotsForm(Form):
+    slots = SelectMultipleField(
+        _l("Quand êtes-vous disponible ?"),
+        description=_l("Cochez un ou plusieurs moments."),
+        validate_choice=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slots.choices = options((value, slot(value)) for value in requests.SLOTS)
 
-    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
-        valid = super().validate(extra_validators)
+    def validate_slots(self, field: SelectMultipleField) -> None:
         try:
-            requests.check_contact(
-                channel=self.channel.data or "",
-                slots=self.slots.data or [],
-                phone=self.phone.data,
-                email=self.email.data,
-            )
+            requests.check_contact(channel="in-person", slots=field.data or [], phone="", email="")
         except requests.RequestError as error:
-            self.fail(error)
-            return False
+            raise ValidationError(_(error.message, **error.params)) from None
+
+
+class ContactDetailsForm(Form):
+    """The phone number (a call), or a phone number or an e-mail (a video call)."""
+
+    phone = StringField(_l("Votre numéro de téléphone"))
+    email = StringField(
+        _l("Votre adresse e-mail"),
+        description=_l("Si vous n'avez pas donné de numéro."),
+    )
+
+    whole_form_field = "phone"
+
+    def check(self, channel: str) -> bool:
+        """Validate for ``channel``: every error at once, each on its field."""
+        valid = self.validate()
+        phone, email = (self.phone.data or "").strip(), (self.email.data or "").strip()
+        if channel == "video" and (phone or email):
+            # Each detail given is checked on its own, so that both errors show together.
+            tries = [(phone, None)] * bool(phone) + [(None, email)] * bool(email)
+        else:
+            tries = [(phone, email)]
+        for one_phone, one_email in tries:
+            try:
+                requests.check_contact(
+                    channel=channel, slots=requests.SLOTS[:1], phone=one_phone, email=one_email
+                )
+            except requests.RequestError as error:
+                self.fail(error)
+                valid = False
         return valid
+
+
+class ContactSendForm(Form):
+    """« Envoyer ma demande », on the page that shows every answer."""
+
+    form_key = FormKeyField()
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ then French, the source language.
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, format_time, get_locale, gettext, to_user_timezone
 
 from . import words
 from .config import RTL_LOCALES
@@ -75,6 +77,24 @@ def template_globals() -> dict[str, object]:
     }
 
 
+def hour_words(moment: time) -> str:
+    """'18 h', '9 h 30' in French; '18:00' elsewhere: on the 24-hour clock in every language
+    (never '6:00 PM'), since the times shown are French times."""
+    if str(get_locale()) == "fr":
+        return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+    return format_time(moment, "HH:mm")
+
+
+def date_time_words(moment: datetime) -> str:
+    """A stored moment (UTC) as the day and the hour in France: « 3 décembre 2026, 14 h 05 »."""
+    local = to_user_timezone(moment)
+    return gettext(
+        "%(date)s, %(time)s",
+        date=format_date(local.date(), "long"),
+        time=hour_words(local.time()),
+    )
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
@@ -82,4 +102,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["translated"] = gettext
     # The words for the codes the site stores, one table each (app/words.py).
     app.jinja_env.globals["words"] = words
+    # A moment with its hour, in French time and on the 24-hour clock (BABEL_DEFAULT_TIMEZONE).
+    app.jinja_env.filters["date_time"] = date_time_words
     app.context_processor(template_globals)

@@ -27,8 +27,10 @@ from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
 
 from .flow import (  # noqa: E402
+    ask_to_be_contacted,
     assisted_started,
     demo_signed_in,
+    make_organisation,
     share_results,
     signed_in_with_one_time_code,
     start_test,
@@ -104,7 +106,7 @@ def question_page_for_tests(item: Item, form: AnswerForm) -> str:
         item=item,
         form=form,
         position=3,
-        total=12,
+        total=18,
         back_url="/test/question/2",
         said_dont_know=False,
     )
@@ -134,6 +136,14 @@ class PageCase:
 STAND_INS = {"person": 900000001, "request": 900000002, "request-done": 900000003}
 
 
+#: States on the way to be contacted: the page each one stops at.
+CONTACT_STATES = {
+    "contacting": "/etre-contacte/comment",
+    "contacting-when": "/etre-contacte/quand",
+    "contacting-by-phone": "/etre-contacte/coordonnees",
+    "contact-ready": "/etre-contacte/verifier",
+    "contact-sent": "/etre-contacte/envoyee",
+}
 _visitors = itertools.count()
 
 
@@ -157,6 +167,13 @@ def enter_state(client: FlaskClient, state: str | None) -> dict[str, int]:
     elif state == "shared":
         take_test(client, load_bank())
         return {"person": share_results(client)}
+    elif state in CONTACT_STATES:
+        ask_to_be_contacted(
+            client,
+            make_organisation(client.application, place_id="repere-demo-93-001"),
+            until=CONTACT_STATES[state],
+            channel="in-person" if state == "contact-sent" else "phone",
+        )
     elif state in ("mediator", "admin"):
         # Every staff page is reached through the demo data of `flask demo`.
         return demo_signed_in(client, role=state)

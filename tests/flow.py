@@ -97,10 +97,12 @@ def take_test(
 STAFF_PASSWORD = "un mot de passe assez long"
 
 
-def make_organisation(app: Flask, name: str = "France Services de Saint-Denis") -> Organisation:
+def make_organisation(
+    app: Flask, name: str = "France Services de Saint-Denis", place_id: str | None = None
+) -> Organisation:
     with app.app_context():
         organisation = accounts.create_organisation(
-            db.session, name=name, kind="france-services", postcode="93200"
+            db.session, name=name, kind="france-services", postcode="93200", place_id=place_id
         )
         db.session.expunge(organisation)
         return organisation
@@ -176,18 +178,51 @@ def person_id_of_ref(app: Flask, ref: str) -> int:
         return db.session.scalars(select(Person.id).where(Person.ref == ref)).one()
 
 
-def ask_to_be_contacted(client: FlaskClient, organisation: Organisation) -> None:
-    html = client.get("/etre-contacte").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_token(html),
-        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1),  # type: ignore[union-attr]
-        "code": organisation.share_code,
-        "channel": "phone",
-        "slots": ["mon-am", "thu-pm"],
-        "phone": "06 12 34 56 78",
+def post_form(client: FlaskClient, path: str, data: dict[str, object]) -> tuple[int, str]:
+    """Fill the form of the page at ``path`` with ``data`` and press its button, as a browser
+    does (its hidden fields go too); return the status and where it leads (the page's own
+    path when it comes back with errors)."""
+    html = client.get(path).get_data(as_text=True)
+    hidden = dict(re.findall(r'<input name="([^"]+)" type="hidden" value="([^"]*)"', html))
+    action = urlsplit(path).path
+    response = client.post(action, data={**hidden, **data})
+    return response.status_code, path_of(response.headers.get("Location", action))
+
+
+#: The questions of a request to be contacted, in order, with what a person answers.
+def contact_answers(
+    organisation: Organisation,
+    channel: str = "phone",
+    phone: str = "06 12 34 56 78",
+    email: str = "",
+) -> dict[str, dict[str, object]]:
+    return {
+        "/etre-contacte": {"code": organisation.share_code},
+        "/etre-contacte/comment": {"channel": channel},
+        "/etre-contacte/quand": {"slots": ["mon-am", "thu-pm"]},
+        "/etre-contacte/coordonnees": {"phone": phone, "email": email},
     }
-    response = client.post("/etre-contacte", data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def ask_to_be_contacted(
+    client: FlaskClient,
+    organisation: Organisation,
+    channel: str = "phone",
+    until: str = "/etre-contacte/envoyee",
+    start: str = "/etre-contacte",
+    phone: str = "06 12 34 56 78",
+    email: str = "",
+) -> str:
+    """Answer each question of a request to be contacted, then send it; stop on reaching
+    ``until``. Returns the page reached."""
+    answers = contact_answers(organisation, channel, phone, email)
+    path = start
+    for _step in range(8):
+        if path == until:
+            return path
+        status, path = post_form(client, path, answers.get(urlsplit(path).path, {}))
+        assert status == 303, f"{path}: {status}"
+    raise AssertionError(f"never reached {until}")
 
 
 def staff_signed_in(client: FlaskClient, role: str = "mediator") -> dict[str, int]:

@@ -79,9 +79,40 @@ def test_the_page_shows_the_question_as_h1_with_progress(client: FlaskClient) ->
     root = read(html)
     in_legend, in_label = root.find(".//legend/h1"), root.find(".//h1/label")
     assert in_legend is not None or in_label is not None
-    assert re.search(r"Question 1 — environ \d+ au total", main_text(html))
+    assert re.search(r"Question 1 sur \d+ au plus", main_text(html))
     assert "Je ne sais pas" in main_text(html)
     assert root.find(".//a[@href='/test']") is not None  # back link
+
+
+ANNOUNCED = re.compile(r"Question (\d+) sur (\d+) au plus")
+
+
+@pytest.mark.parametrize("strategy", ["right", "wrong", "dont-know", "mixed"])
+def test_the_announced_length_never_grows_and_is_never_passed(fresh: Flask, strategy: str) -> None:
+    """From the first question to the last, the number announced is one the test keeps."""
+    client = fresh.test_client()
+    bank = fresh.extensions["bank"]
+    answer = {
+        "right": right_answer,
+        "wrong": wrong_answer,
+        "dont-know": lambda _item: DONT_KNOW,
+        "mixed": lambda item: DONT_KNOW if len(item.id) % 2 else right_answer(item),
+    }[strategy]
+    path, announced, asked = start_test(client), [], 0
+    while path.startswith("/test/"):
+        html = client.get(path).get_data(as_text=True)
+        if path == "/test/pause":
+            path = re.search(r'href="(/test/question/\d+)"', html).group(1)  # type: ignore[union-attr]
+            continue
+        found = ANNOUNCED.search(main_text(html))
+        assert found, f"no length announced on {path}"
+        assert int(found.group(1)) == asked + 1
+        announced.append(int(found.group(2)))
+        _, path, _ = post_answer(client, path, answer(bank.get(item_on_page(html))))
+        asked += 1
+    assert path == "/resultats"
+    assert announced == sorted(announced, reverse=True), announced  # never grows
+    assert asked <= min(announced)
 
 
 def test_an_empty_answer_is_explained_and_changes_nothing(fresh: Flask) -> None:
@@ -154,6 +185,15 @@ def test_struggling_from_the_start_offers_help(fresh: Flask) -> None:
     pause = client.get(path).get_data(as_text=True)
     assert "Continuer le test" in main_text(pause)
     assert code_on(pause)
+    # A way to a mediator near the person, and to be contacted; the code written on paper.
+    words = main_text(pause)
+    assert 'action="/lieux"' in pause and 'name="q"' in pause
+    assert 'href="/etre-contacte?origine=pause"' in pause
+    assert "Écrivez ce code sur un papier" in words and "photo" not in words
+    assert "allez sur le site localhost" in words
+    later = main_text(client.get("/test/plus-tard").get_data(as_text=True))
+    assert "Écrivez ce code sur un papier" in later and "photo" not in later
+    assert "allez sur le site localhost" in later
     finished = client.post("/test/fin", data={"csrf_token": csrf_token(pause)})
     assert path_of(finished.headers["Location"]) == "/resultats"
     results = main_text(client.get("/resultats").get_data(as_text=True))
@@ -309,10 +349,73 @@ def test_once_the_routing_is_decided_one_may_stop_and_see_sure_and_unsure_bands(
     results = main_text(client.get("/resultats").get_data(as_text=True))
     assert f"Vous avez répondu à {asked} questions" in results
     assert "apprendre les bases du numérique" not in results
-    assert "(à confirmer)" in results
-    assert "« À confirmer » : ce niveau repose sur peu de réponses." in results
+    assert "À confirmer, car vous avez répondu à trop peu de questions :" in results
     with fresh.app_context():
         person = db.session.scalar(select(Person))
         assert person.result.details["routing_decided"]
         sure = [d["sure"] for d in person.result.details["domains"].values()]
         assert not all(sure)
+    sure_lines, unsure_lines = domain_lines(client.get("/resultats").get_data(as_text=True))
+    assert len(unsure_lines) == sure.count(False)
+    assert len(sure_lines) == sure.count(True)
+
+
+def domain_lines(html: str) -> tuple[list[str], list[str]]:
+    """The domains shown with a level, and those shown « à confirmer » (names only)."""
+    root = read(html)
+    parents = {child: parent for parent in root.iter() for child in parent}
+    heading = next(h for h in root.iter("h2") if h.text == "Votre niveau pour chaque domaine")
+    sure: list[str] = []
+    unsure: list[str] = []
+    after_confirm = False
+    siblings = list(parents[heading])
+    for element in siblings[siblings.index(heading) + 1 :]:
+        if element.tag == "h2":
+            break
+        if element.tag == "p" and "À confirmer" in "".join(element.itertext()):
+            after_confirm = True
+        if element.tag == "ul":
+            lines = [" ".join("".join(li.itertext()).split()) for li in element.iter("li")]
+            (unsure if after_confirm else sure).extend(lines)
+    return sure, unsure
+
+
+def test_a_beginner_sees_one_level_on_its_scale_and_one_way_forward(fresh: Flask) -> None:
+    """Answering « Je ne sais pas » to everything: no five identical verdicts, the level on
+    its scale in words, one filled button, and it leads to help near the person."""
+    client = fresh.test_client()
+    take_test(client, fresh.extensions["bank"], lambda _item: DONT_KNOW)
+    html = client.get("/resultats").get_data(as_text=True)
+    text = main_text(html)
+    assert "Votre niveau : Découverte (niveau 1 sur 4)" in text
+    sure, unsure = domain_lines(html)
+    assert not any(line.endswith("Découverte") for line in sure + unsure)
+    assert all(":" not in line for line in unsure)  # a name, no verdict
+    assert len(sure) + len(unsure) == 5
+    buttons = re.findall(r'class="button(?: button-start)?"[^>]*>([^<]+)<', html)
+    assert buttons == ["Trouver de l'aide près de chez vous"]
+    assert re.search(r'class="button button-start" href="/lieux\?', html)
+    for jargon in ("démarche", "diagnostic", "positionnement"):
+        assert jargon not in text.lower()
+    assert "Écrivez ce code sur un papier" in text
+    assert "allez sur le site localhost" in text
+
+
+def test_the_site_address_set_for_the_deployment_is_the_one_written(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path, SITE_ADDRESS="repere.example")
+    client = app.test_client()
+    start_test(client)
+    later = main_text(client.get("/test/plus-tard").get_data(as_text=True))
+    assert "allez sur le site repere.example" in later
+
+
+def test_no_question_says_the_same_thing_twice(client: FlaskClient) -> None:
+    """The question, its hint and its answers: no sentence of the page said twice (the
+    « Cochez toutes les bonnes réponses » said in the question and again as a hint)."""
+    from .conftest import ITEM_CASES
+
+    for case in ITEM_CASES:
+        text = main_text(client.get(case.url).get_data(as_text=True))
+        sentences = [s.strip() for s in re.split(r"(?<=[.?!:])\s+", text) if len(s.split()) >= 3]
+        repeated = {s for s in sentences if sentences.count(s) > 1}
+        assert not repeated, (case.url, repeated)

@@ -14,7 +14,15 @@ from app import words
 from app.staff import access, accounts, consent, requests
 
 from .conftest import make_test_app
-from .flow import STAFF_PASSWORD, csrf_token, make_staff, sign_in, staff_signed_in
+from .flow import (
+    STAFF_PASSWORD,
+    ask_to_be_contacted,
+    csrf_token,
+    make_organisation,
+    make_staff,
+    sign_in,
+    staff_signed_in,
+)
 from .html_checks import main_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,16 +86,19 @@ def test_views_read_what_is_posted_only_through_forms() -> None:
 
 def test_the_contact_request_keeps_what_was_typed(fresh: Flask) -> None:
     client = fresh.test_client()
-    html = post(
-        client,
-        "/etre-contacte",
-        "/etre-contacte",
-        {"channel": "phone", "slots": ["tue-am", "thu-pm"], "phone": "06 12 34 56 78"},
-    )
+    html = post(client, "/etre-contacte", "/etre-contacte", {"channel": "phone"})
     assert "Choisissez un organisme" in main_text(html)
-    assert value_of(html, "phone") == "06 12 34 56 78"
-    assert re.search(r'value="phone" checked', html)
-    assert len(re.findall(r'name="slots" type="checkbox" value="[^"]+" checked', html)) == 2
+    ask_to_be_contacted(client, make_organisation(fresh), until="/etre-contacte/coordonnees")
+    html = post(
+        client, "/etre-contacte/coordonnees", "/etre-contacte/coordonnees", {"phone": "06 12"}
+    )
+    assert "Écrivez un numéro de téléphone à 10 chiffres" in main_text(html)
+    assert value_of(html, "phone") == "06 12"
+    # Back one page: the times chosen are still ticked.
+    slots = client.get("/etre-contacte/quand").get_data(as_text=True)
+    assert len(re.findall(r'name="slots" type="checkbox" value="[^"]+" checked', slots)) == 2
+    channel = client.get("/etre-contacte/comment").get_data(as_text=True)
+    assert re.search(r'value="phone" checked', channel)
 
 
 def test_a_refused_sign_in_keeps_the_address_but_never_the_password(fresh: Flask) -> None:

@@ -116,3 +116,74 @@ def test_the_pass_numerique_page_says_what_it_is_and_who_gives_it(client: FlaskC
         "date écrite",
     ]:
         assert words in text
+
+
+def filled_buttons(html: str) -> list[str]:
+    """The words of each filled (main) button of the page."""
+    return [
+        " ".join("".join(e.itertext()).split())
+        for e in read(html).iter()
+        if "button" in (e.get("class") or "").split()
+        and "button-secondary" not in (e.get("class") or "").split()
+    ]
+
+
+def repeated_sentences(html: str) -> list[str]:
+    """Sentences of the page's main content said more than once."""
+    root = read(html)
+    main = next(root.iter("main"))
+    blocks = ("p", "li", "h2")
+    texts = [
+        " ".join("".join(e.itertext()).split())
+        for e in main.iter()
+        if e.tag in blocks and not any(child.tag in blocks for child in e.iter() if child is not e)
+    ]
+    sentences = [s.strip() for text in texts for s in text.split(". ") if len(s.split()) >= 3]
+    return sorted({s for s in sentences if sentences.count(s) > 1})
+
+
+@pytest.mark.parametrize("how", ["none", "right", "dont-know"])
+def test_the_way_that_fits_is_the_one_filled_button_and_nothing_is_said_twice(
+    fresh: Flask, how: str
+) -> None:
+    client = fresh.test_client()
+    if how != "none":
+        strategy = right_answer if how == "right" else (lambda _item: DONT_KNOW)
+        take_test(client, fresh.extensions["bank"], strategy)
+    for journey_id in ("recherche-emploi", "futur-metier"):
+        page = client.get(f"/parcours/{journey_id}").get_data(as_text=True)
+        assert len(filled_buttons(page)) == 1, filled_buttons(page)
+        assert not repeated_sentences(page), repeated_sentences(page)
+        assert main_text(page).count("Nous vous proposons") <= 1
+        for step_id in ("cv", "apprendre-bases", "adresse-mail", "mes-atouts", "bilan-conseiller"):
+            response = client.get(f"/parcours/{journey_id}/{step_id}")
+            if response.status_code == 404:
+                continue
+            step = response.get_data(as_text=True)
+            buttons = filled_buttons(step)
+            assert len(buttons) == 1, (step_id, buttons)
+            first_section = next(read(step).iter("section"))
+            assert buttons[0] in " ".join("".join(first_section.itertext()).split())
+            assert not repeated_sentences(step), (step_id, repeated_sentences(step))
+            assert main_text(step).count("médiateur ou une médiatrice") <= 1, step_id
+
+
+def test_one_word_per_idea_the_glossary_words_are_used() -> None:
+    """The words the content guide asks to avoid are not on the person's pages' templates."""
+    root = Path(__file__).resolve().parent.parent
+    person_templates = [
+        *root.glob("templates/assessment/*.html"),
+        *root.glob("templates/journeys/*.html"),
+        *root.glob("templates/public/*.html"),
+        *root.glob("templates/sharing/*.html"),
+        *root.glob("templates/places/*.html"),
+        root / "templates/staff/slip.html",  # the slip the person takes home
+    ]
+    avoided = ("démarche", "En autonomie", "seul ou seule", "diagnostic", "positionnement")
+    found = [
+        (path.name, word)
+        for path in person_templates
+        for word in avoided
+        if word in path.read_text()
+    ]
+    assert not found, found

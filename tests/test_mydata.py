@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -16,6 +17,7 @@ from app.models import Answer, Base, DetachedAnswer, Person
 
 from .conftest import make_test_app
 from .flow import a_person_with_everything, csrf_token, take_test
+from .html_checks import main_text
 
 
 def test_without_a_session_the_page_asks_for_the_code(app: Flask) -> None:
@@ -48,7 +50,7 @@ def test_the_page_shows_everything_held(app: Flask) -> None:
         "Vos réponses au test",
         "Bonne réponse",
         "France Services de Saint-Denis",
-        "texte version",
+        "Accord donné le",
         "06 12 34 56 78",  # shown the French way
         "4 chèques Pass numérique",
         found["note"],
@@ -201,3 +203,35 @@ def test_withdrawing_from_my_data_takes_effect_at_once(app: Flask) -> None:
     assert response.status_code == 303
     assert "Accord retiré le" in person.get("/mes-donnees").get_data(as_text=True)
     assert "Mes demandes de contact" in person.get("/mes-donnees").get_data(as_text=True)
+
+
+def test_the_pages_ask_for_no_skill_the_test_measured_and_speak_in_french_time(
+    app: Flask,
+) -> None:
+    """No file format, version or browser menu on the person's data pages; the times of who
+    looked at the data are French times on the 24-hour clock, in every language."""
+    found = a_person_with_everything(app)
+    client = found["person"]
+    for url in ("/mes-donnees", "/mes-donnees/imprimer", "/mon-espace"):
+        for locale in ("fr", "en", "ar"):
+            client.set_cookie("repere_langue", locale)
+            text = main_text(client.get(url).get_data(as_text=True))
+            for jargon in ("JSON", "Versions", "version", "navigateur", " AM", " PM"):
+                assert jargon not in text, (url, locale, jargon)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("fr", "3 décembre 2026, 14 h 05"), ("en", "14:05"), ("ar", "14:05")],
+)
+def test_a_moment_is_said_in_french_time_on_the_24_hour_clock(
+    app: Flask, locale: str, expected: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.i18n import date_time_words
+
+    with app.test_request_context(headers={"Cookie": f"repere_langue={locale}"}):
+        words = date_time_words(datetime(2026, 12, 3, 13, 5, tzinfo=UTC))
+    assert expected in words
+    assert "PM" not in words and not words.endswith(("ص", "م"))

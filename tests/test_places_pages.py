@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -234,3 +235,32 @@ def test_import_places_keeps_what_can_serve_reports_the_rest_and_retires(tmp_pat
     assert "n'est plus dans la liste" in main_text(page.get_data(as_text=True))
     written = main_text(client.get(f"/lieux/{written_hours_id}").get_data(as_text=True))
     assert "Le lieu les écrit ainsi : « du lundi au vendredi, 9h-12h »" in written
+
+
+def test_a_page_past_the_last_shows_the_last_page(client: FlaskClient) -> None:
+    """An old link to « page 2 » of a search that has one page now never shows nothing."""
+    first = client.get("/lieux?q=Lille").get_data(as_text=True)
+    past = client.get("/lieux?q=Lille&page=9").get_data(as_text=True)
+    assert result_names(first) and result_names(past) == result_names(first)
+
+
+def test_phone_numbers_read_left_to_right_in_arabic(client: FlaskClient) -> None:
+    """In a right-to-left page, « 01 99 00 74 94 » would be drawn « 94 74 00 99 01 »: the
+    groups of a number are kept together, left to right."""
+    client.set_cookie("repere_langue", "ar")
+    place = client.get("/lieux/repere-demo-93-001").get_data(as_text=True)
+    assert re.search(r'href="tel:[^"]+" dir="ltr">\d\d( \d\d){4}</a>', place)
+    counsellor = client.get("/conseiller").get_data(as_text=True)
+    assert "39 49" not in counsellor and "39\u00a049" in counsellor
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("en", "14:00"), ("ar", "14:00")])
+def test_hours_are_on_the_24_hour_clock_in_every_language(
+    app: Flask, locale: str, expected: str
+) -> None:
+    """The places keep French hours: never « 2:00 PM » nor « 2:00 م »."""
+    place = Place(horaires="Mo-Fr 09:00-12:00,14:00-17:30", departement="75")
+    moment = datetime(2026, 11, 23, 12, 30, tzinfo=PARIS)
+    with app.test_request_context(headers={"Cookie": f"repere_langue={locale}"}):
+        words = status_words(place, moment)
+    assert expected in words and "PM" not in words and "م" not in words.split()

@@ -682,18 +682,9 @@ def test_no_personal_data_in_urls_logs_or_error_pages(
 
     # A request to be contacted by video, with a phone number and an e-mail; then sharing.
     organisation = make_organisation(app)
-    html = person.get("/etre-contacte?cp=93200&origine=resultats").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_token(html),
-        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1),  # type: ignore[union-attr]
-        "code": organisation.share_code,
-        "channel": "video",
-        "slots": ["mon-am"],
-        "phone": PHONE,
-        "email": EMAIL,
-    }
-    contact = person.post("/etre-contacte", data=data, follow_redirects=True)
-    assert contact.status_code == 200
+    person.get("/etre-contacte?cp=93200&origine=resultats")
+    ask_to_be_contacted(person, organisation, channel="video", phone=PHONE, email=EMAIL)
+    assert person.get("/etre-contacte/envoyee").status_code == 200
     person_id = share_results(person, organisation)
     assert person.get("/mon-espace").status_code == 200
 

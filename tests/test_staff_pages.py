@@ -192,17 +192,14 @@ def test_the_person_sees_their_request_and_can_cancel_it(fresh: Flask) -> None:
 def test_a_contact_form_posted_twice_makes_one_request(fresh: Flask) -> None:
     person = fresh.test_client()
     organisation = make_organisation(fresh)
-    html = person.get("/etre-contacte").get_data(as_text=True)
+    ask_to_be_contacted(person, organisation, channel="in-person", until="/etre-contacte/verifier")
+    html = person.get("/etre-contacte/verifier").get_data(as_text=True)
     data = {
         "csrf_token": csrf_token(html),
         "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1),
-        "code": organisation.share_code,
-        "channel": "in-person",
-        "slots": ["tue-am"],
-        "phone": "06 00 00 00 00",
     }
-    assert person.post("/etre-contacte", data=data).status_code == 303
-    assert person.post("/etre-contacte", data=data).status_code == 303
+    assert person.post("/etre-contacte/verifier", data=data).status_code == 303
+    assert person.post("/etre-contacte/verifier", data=data).status_code == 303
     assert count(fresh, ContactRequest) == 1
     with fresh.app_context():
         kept = db.session.scalars(select(ContactRequest)).one()

@@ -28,6 +28,10 @@ from .bank import DONT_KNOW, Bank, Item, is_correct
 
 #: Longest typed answer kept; the form refuses longer ones before this.
 MAX_RESPONSE_LENGTH = 200
+#: The number of questions announced to the person: the most a test can ask, so that the
+#: number never grows under their eyes (the engine's estimate of the length moves with
+#: every answer). Most tests end before it.
+MAX_QUESTIONS = engine.MAX_TOTAL_ITEMS
 
 
 class AnswerRejected(ValueError):

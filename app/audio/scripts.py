@@ -77,17 +77,13 @@ PAUSE: tuple[Line, ...] = (
         "Ces questions sont peut-être difficiles pour vous aujourd'hui. C'est normal, "
         "beaucoup de personnes débutent."
     ),
-    N_("Vous pouvez choisir :"),
-    N_("Continuer seul ou seule"),
     ("button", N_("Continuer le test")),
     N_("Voir vos résultats maintenant"),
     N_("Nous vous montrons ce que vous savez déjà faire, et où trouver de l'aide."),
     ("button", N_("Voir mes résultats")),
-    N_("Continuer avec l'aide de quelqu'un"),
-    N_(
-        "Un médiateur ou une médiatrice numérique peut faire le test avec vous, gratuitement. "
-        "Montrez-lui votre code pour revenir :"
-    ),
+    N_("Faire le test avec une aide près de chez vous"),
+    N_("Un médiateur ou une médiatrice numérique peut faire le test avec vous, gratuitement."),
+    ("button", N_("Trouver de l'aide près de chez vous")),
 )
 #: The four bands: name and what it means (the results page's words).
 BANDS = BAND_TEXTS
@@ -99,9 +95,16 @@ NEXT_STEP = {
         "gratuitement."
     ),
     False: N_(
-        "Choisissez votre démarche. Pour chaque étape, nous vous proposons la façon qui vous "
-        "convient."
+        "Voici les étapes pour trouver un emploi. Pour chaque étape, nous vous proposons la "
+        "façon qui vous convient."
     ),
+}
+#: Where the level stands among the four: « niveau 1 sur 4 ».
+SCALE = N_("niveau %(number)s sur %(count)s")
+#: The main button of the results, after the next step is said.
+NEXT_BUTTON = {
+    True: N_("Trouver de l'aide près de chez vous"),
+    False: N_("Voir mes étapes pour trouver un emploi"),
 }
 
 
@@ -194,14 +197,22 @@ def all_clips(bank: Bank, locale: str, translate: Translate) -> Iterator[Clip]:
     levels = [
         Piece(
             f"results/level-{band}",
-            (f"{translate(YOUR_LEVEL)} {translate(name)}", translate(meaning)),
+            (
+                f"{translate(YOUR_LEVEL)} {translate(name)}",
+                translate(SCALE) % {"number": band + 1, "count": len(BANDS)},
+                translate(meaning),
+            ),
         )
         for band, (name, meaning) in enumerate(BANDS)
     ]
     steps = {
         basics: Piece(
             f"results/next-{'basics' if basics else 'journeys'}",
-            (translate(NEXT), translate(NEXT_STEP[basics])),
+            (
+                translate(NEXT),
+                translate(NEXT_STEP[basics]),
+                *_lines([("button", NEXT_BUTTON[basics])], translate),
+            ),
         )
         for basics in (True, False)
     }

@@ -7,7 +7,7 @@ is written out in docs/journeys.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -55,36 +55,36 @@ _FAR_ORDER: Ways = (Way.MEDIATOR, Way.COUNSELLOR, Way.ALONE)
 
 WAY_LABELS: Mapping[Way, str] = MappingProxyType(
     {
-        Way.ALONE: "En autonomie",
-        Way.MEDIATOR: "Avec un médiateur ou une médiatrice",
-        Way.COUNSELLOR: "Avec mon conseiller ou ma conseillère",
+        Way.ALONE: "Sur internet, sans aide",
+        Way.MEDIATOR: "Avec une aide près de chez vous",
+        Way.COUNSELLOR: "Avec France Travail",
     }
 )
-"""French name of each way (gettext msgids)."""
+"""French name of each way (gettext msgids): the content guide's words, the same everywhere."""
 
 REASONS: Mapping[Reason, str] = MappingProxyType(
     {
         Reason.LEVEL_OK: (
-            "Nous vous proposons d'abord de le faire en ligne, parce que votre niveau le permet."
+            "Nous vous proposons d'abord de le faire sur internet, sans aide, "
+            "parce que votre niveau le permet."
         ),
         Reason.CLOSE: (
-            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "Nous vous proposons d'abord une aide près de chez vous, "
             "parce qu'un peu d'aide suffit pour cette étape."
         ),
         Reason.FAR: (
-            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
-            "parce que cette étape est encore difficile pour vous."
+            "Nous vous proposons d'abord une aide près de chez vous, "
+            "parce que cette étape est encore difficile."
         ),
         Reason.BASICS: (
-            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "Nous vous proposons d'abord une aide près de chez vous, "
             "parce qu'il vaut mieux commencer par les bases."
         ),
         Reason.COUNSELLOR_STEP: (
-            "Nous vous proposons d'abord votre conseiller ou votre conseillère, "
-            "parce que cette étape se fait ensemble."
+            "Nous vous proposons d'abord France Travail, parce que cette étape se fait ensemble."
         ),
         Reason.MEDIATOR_STEP: (
-            "Nous vous proposons d'abord un médiateur ou une médiatrice, "
+            "Nous vous proposons d'abord une aide près de chez vous, "
             "parce qu'on apprend mieux avec quelqu'un."
         ),
         Reason.NO_RESULT: (
@@ -198,6 +198,20 @@ class JourneyPlan:
     @property
     def needs_basics(self) -> bool:
         return self.levels is not None and self.levels.needs_basics
+
+    @property
+    def usual_way(self) -> Way | None:
+        """The way offered first for most steps (said once at the top of the journey's page,
+        then only the steps that differ say theirs); None without results."""
+        if self.levels is None or not self.steps:
+            return None
+        firsts = [planned.first for planned in self.steps]
+        return max(Way, key=lambda way: (firsts.count(way), -list(Way).index(way)))
+
+    def next_step(self, done: Iterable[str]) -> PlannedStep | None:
+        """The first step not done yet, or None when every step is done."""
+        finished = set(done)
+        return next((p for p in self.steps if p.step.id not in finished), None)
 
 
 def plan(journey: Journey, levels: Levels | None) -> JourneyPlan:

@@ -18,6 +18,9 @@ from .current import bank, code_of, current_person, start_person
 
 bp = Blueprint("assessment", __name__)
 
+#: Most people who take the test are looking for a job: their results lead to this journey.
+MAIN_JOURNEY = "recherche-emploi"
+
 
 def where_to_go(person: Person) -> str:
     """The page a person should be on now: the next question or the results."""
@@ -63,7 +66,6 @@ def question_page(
     state: service.Progress | None = None,
 ) -> str:
     state = state or service.progress(person, bank())
-    total = max(state.expected_total, position)
     back = (
         url_for("assessment.question", position=position - 1)
         if position > 1
@@ -75,7 +77,7 @@ def question_page(
         item=item,
         form=form,
         position=position,
-        total=total,
+        total=service.MAX_QUESTIONS,
         back_url=back,
         said_dont_know=given is not None and given.response == DONT_KNOW,
         stop_form=EmptyForm() if state.may_stop and position == state.count + 1 else None,
@@ -176,19 +178,28 @@ def later() -> str:
 def results_context(person: Person) -> dict[str, object]:
     result = person.result
     assert result is not None
+    journeys = load_journeys()
     return {
         "result": result,
         # A domain band that rests on too few answers says so (results before engine 3 do not
         # know: they are shown as they were).
         "domains": [
-            (DOMAIN_NAMES[name], BANDS[detail["band"]], detail.get("sure", True))
+            (
+                DOMAIN_NAMES[name],
+                BANDS[detail["band"]],
+                detail.get("sure", True),
+                detail["band"] + 1,
+            )
             for name, detail in result.details["domains"].items()
             if name in DOMAIN_NAMES
         ],
         "overall": BANDS[result.overall_band],
+        "band_count": len(BANDS),
         "can_do": result.details.get("can_do", []),
         "code": code_of(person),
-        "journeys": list(load_journeys().values()),
+        "journeys": journeys,
+        # The journey the main button leads to, once the basics are not the first step.
+        "main_journey": journeys.get(MAIN_JOURNEY) or next(iter(journeys.values())),
     }
 
 

@@ -7,7 +7,15 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import StepDoneForm
-from ..journeys import WAY_LABELS, Journey, Levels, PlannedStep, Way, load_journeys, plan
+from ..journeys import (
+    WAY_LABELS,
+    Journey,
+    Levels,
+    PlannedStep,
+    Way,
+    load_journeys,
+    plan,
+)
 from ..journeys import progress as step_progress
 from ..journeys.rules import order_ways
 from ..models import Person

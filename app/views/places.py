@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from .. import contact_details
 from ..extensions import db
 from ..http import page_number
+from ..i18n import hour_words
 from ..models import Place
 from ..pages import page_examples
 from ..places import hours
@@ -73,13 +74,6 @@ ACCESS_WORDS = {
 }
 
 
-def hour_words(moment: time) -> str:
-    """'18 h', '9 h 30' in French; the locale's short time elsewhere."""
-    if str(get_locale()) == "fr":
-        return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
-    return format_time(moment, "short")
-
-
 def day_words(moment: datetime, now: datetime) -> str:
     days = (moment.date() - now.date()).days
     if days == 0:
@@ -129,6 +123,16 @@ def week_words(place: Place, today: date) -> list[tuple[str, str]] | None:
     return lines
 
 
+def today_hours(place: Place, now: datetime) -> str | None:
+    """Today's opening hours in words (« 9 h à 12 h, 14 h à 17 h 30 », « fermé »), or None
+    when the place's hours are not known."""
+    week = week_words(place, now.date())
+    if week is None:
+        return None
+    today = format_date(now.date(), "EEEE")
+    return next((words for day, words in week if day == today), None)
+
+
 def filters_from_request() -> tuple[SearchFilters, list[str]]:
     values = request.args
     modes = [value for value in values.getlist("mode") if value in {m[0] for m in MODES}]
@@ -165,6 +169,8 @@ def search() -> str:
     result = None
     if typed is not None:
         result = search_places(db.session, query, filters=filters, page=page)
+        if not result.places and 1 <= result.pages < page:  # past the last page: show it
+            result = search_places(db.session, query, filters=filters, page=result.pages)
         visit.remember_where(result.where)
     now = datetime.now().astimezone()
     return render_template(
@@ -202,7 +208,7 @@ def place(place_id: str) -> str:
     found = db.session.scalar(select(Place).where(Place.id == place_id))
     if found is None:
         abort(404)
-    now = datetime.now().astimezone()
+    now = datetime.now(hours.zone_for(found.departement))
     return render_template(
         "places/place.html",
         place=found,

@@ -11,7 +11,7 @@ Templates read it as ``where_typed`` (for "code postal ou ville" fields) and
 
 from __future__ import annotations
 
-from flask import Blueprint, session
+from flask import Blueprint, current_app, request, session
 
 from ..places.communes import communes
 from ..places.search import Where, WhereKind
@@ -64,6 +64,16 @@ def postcode_typed() -> str:
     return str(value.get("cp", "")) if isinstance(value, dict) else ""
 
 
+def site_address() -> str:
+    """The site's address to write down and type again later: SITE_ADDRESS, else the host
+    this page was asked from (« repere.example », without « https:// »)."""
+    return current_app.config.get("SITE_ADDRESS") or request.host
+
+
 @bp.app_context_processor
 def typed_values() -> dict[str, object]:
-    return {"where_typed": where_typed, "postcode_typed": postcode_typed}
+    return {
+        "where_typed": where_typed,
+        "postcode_typed": postcode_typed,
+        "site_address": site_address,
+    }
