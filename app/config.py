@@ -127,6 +127,9 @@ def load_config(environ: os._Environ[str] | dict[str, str] | None = None) -> dic
         "WTF_CSRF_SSL_STRICT": https,
         # Number of reverse proxies in front of the app whose X-Forwarded-* we trust.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
+        # Always said: the limiter is one object shared by every app of a process, and an
+        # app that left this out would inherit the last app's choice.
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -454,6 +454,22 @@ def test_the_default_limits_apply(tmp_path: Path) -> None:
     assert other.post("/revenir", data={"csrf_token": token, "code": "1"}).status_code == 200
 
 
+def test_an_app_without_limits_does_not_turn_them_off_for_the_next(tmp_path: Path) -> None:
+    """The limiter is one object in the process: an app made without limits (a test's, a
+    benchmark's) must not leave the next app of the same process without them."""
+    (tmp_path / "without").mkdir()
+    (tmp_path / "with").mkdir()
+    make_test_app(tmp_path / "without", RATELIMIT_ENABLED=False)
+    app = make_test_app(tmp_path / "with")
+    client = new_client(app)
+    token = csrf_token(client.get("/revenir").get_data(as_text=True))
+    statuses = [
+        client.post("/revenir", data={"csrf_token": token, "code": "1"}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[-1] == 429
+
+
 def test_sign_in_is_limited_per_address(tmp_path: Path) -> None:
     """60 sign-ins an hour from one address (app/views/staff.py), on top of the lock per
     account (app/staff/accounts.py, tests/test_staff_pages.py)."""
