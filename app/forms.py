@@ -72,7 +72,9 @@ class Form(FlaskForm):
         """Put an error found by the domain on the field it names."""
         name = error.field if error.field in self._fields else self.whole_form_field
         field = self._fields.get(name or "") or next(
-            f for f in self if f.widget.input_type != "hidden"
+            (f for f in self if f.widget.input_type != "hidden"),
+            # a form of buttons only (a check-your-answers page): its one-time key carries it
+            next(f for f in self if f.name != "csrf_token"),
         )
         self.add_error(field, _(error.message, **error.params))
 

@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 
 from app import words
+from app.forms import ContactSendForm
 from app.staff import access, accounts, consent, requests
+from app.staff.requests import RequestError
 
 from .conftest import make_test_app
 from .flow import (
@@ -151,3 +153,17 @@ def test_an_id_too_long_to_be_a_number_is_no_id() -> None:
     assert form_id(str(MAX_ID)) == MAX_ID
     assert form_id(str(MAX_ID + 1)) is None
     assert form_id("٣") is None
+
+
+def test_a_form_of_buttons_only_shows_an_error_of_the_whole_form(fresh: Flask) -> None:
+    """The check-your-answers page's form has no field one types in: an error of the whole
+    form (its one-time key already used by someone else) is said, not a server error."""
+    with fresh.test_request_context("/etre-contacte/verifier", method="POST"):
+        form = ContactSendForm(formdata=None)
+        form.fail(RequestError("Ce formulaire a déjà servi. Recommencez, s'il vous plaît."))
+        html = render_template_string(
+            '{% import "components/forms.html" as forms %}{{ forms.error_summary(form) }}',
+            form=form,
+        )
+    assert "Ce formulaire a déjà servi." in html
+    assert 'href="#form_key"' not in html  # nothing to go to: said, not linked
