@@ -309,20 +309,23 @@ def share_and_ask(visitor: Visitor, share_code: str) -> None:
         "/partager", {"csrf_token": csrf_token(html), "code": share_code, "months": "6"}
     )
     assert status == 303, status
-    _, html = visitor.get("/etre-contacte")
-    key = re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    status, _ = visitor.post(
-        "/etre-contacte",
-        {
-            "csrf_token": csrf_token(html),
-            "form_key": key,
-            "code": share_code,
-            "channel": "phone",
-            "slots": ["mon-am", "thu-pm"],
-            "phone": "06 12 34 56 78",
-        },
-    )
-    assert status == 303, status
+    # One question per page, then the page that shows every answer, whose button sends it.
+    answers: dict[str, dict[str, object]] = {
+        "/etre-contacte": {"code": share_code},
+        "/etre-contacte/comment": {"channel": "phone"},
+        "/etre-contacte/quand": {"slots": ["mon-am", "thu-pm"]},
+        "/etre-contacte/coordonnees": {"phone": "06 12 34 56 78"},
+    }
+    path = "/etre-contacte"
+    for _ in range(8):
+        if path == "/etre-contacte/envoyee":
+            return
+        _, html = visitor.get(path)
+        hidden = dict(re.findall(r'<input name="([^"]+)" type="hidden" value="([^"]*)"', html))
+        status, next_path = visitor.post(path, {**hidden, **answers.get(path, {})})
+        assert status == 303, f"{path}: {status}"
+        path = next_path
+    raise AssertionError("the request to be contacted was never sent")
 
 
 def sign_in(visitor: Visitor, email: str) -> None:
