@@ -104,7 +104,8 @@ class SignInRefused(Exception):
 def clean_name(name: object) -> str:
     """A name as shown to people: without control or format characters (right-to-left
     overrides, zero-width marks: they could make a name read as another), spaces single."""
-    kept = "".join(c for c in str(name or "") if unicodedata.category(c) not in ("Cc", "Cf"))
+    spaced = " ".join(str(name or "").split())  # a tab or a line break is a space first
+    kept = "".join(c for c in spaced if unicodedata.category(c) not in ("Cc", "Cf"))
     return " ".join(kept.split())
 
 

@@ -12,7 +12,6 @@ it and erases their phone number and e-mail at once: without the consent, nobody
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, select, update
@@ -28,6 +27,7 @@ from ..models import (
     StaffUser,
 )
 from ..times import add_months, as_utc, utc
+from .accounts import clean_name
 
 __all__ = [
     "CONSENT_TEXT_VERSION",
@@ -58,9 +58,7 @@ def clean_display_name(text: str | None) -> str | None:
     """The name or initials a person chose, as kept: spaces collapsed, no control or
     direction-changing characters (a name could show what it does not say); None when
     empty. Raises ``ValueError`` past ``DISPLAY_NAME_LENGTH`` characters."""
-    spaced = " ".join(str(text or "").split())
-    kept = "".join(char for char in spaced if unicodedata.category(char) not in ("Cc", "Cf"))
-    value = " ".join(kept.split())
+    value = clean_name(text)
     if not value:
         return None
     if len(value) > DISPLAY_NAME_LENGTH:
