@@ -28,7 +28,7 @@ RUNS = {
     ),
     "places": (
         ["--places", "300", "--queries", "20", "--no-sweep", "--postgres", "{pg}"],
-        ["# ", "ms"],
+        ["# ", "ms", "Search targets"],
     ),
     "growth": (["--sizes", "50", "100", "--requests", "3", "--postgres", "{pg}"], ["# ", "ms"]),
     "load": (
