@@ -98,8 +98,16 @@ def test_a_real_place_far_from_any_known_one_is_never_blamed(
     html = client.get("/lieux", query_string={"q": query}).get_data(as_text=True)
     text = main_text(html).lower()
     assert "vérifiez" not in text and "nous ne trouvons pas" not in text
-    assert "nous ne connaissons pas encore de lieu près de" in text or "trouvé" in text
+    assert "nous ne connaissons pas encore de lieu pour" in text or "trouvé" in text
     assert all(any(way in href for href in links(html)) for way in WAY_FORWARD)
+
+
+@pytest.mark.parametrize("query", ["Ajaccio", "Amiens", "Évry-Courcouronnes", "Le Havre"])
+def test_the_town_understood_is_named_in_correct_french(client: FlaskClient, query: str) -> None:
+    """No « près de Ajaccio »: the sentence does not depend on the name's first letter."""
+    text = main_text(client.get("/lieux", query_string={"q": query}).get_data(as_text=True))
+    assert re.search(r"pour (Ajaccio|Amiens|Évry-Courcouronnes|Le Havre) \(\d", text), text
+    assert not re.search(r"\bde [AEIOUÉÈ]", text), text
 
 
 def test_every_postcode_and_town_in_a_sample_of_the_country_is_understood(
@@ -117,7 +125,7 @@ def test_every_postcode_and_town_in_a_sample_of_the_country_is_understood(
 def test_results_say_where_and_how_far(client: FlaskClient) -> None:
     html = client.get("/lieux?q=93200").get_data(as_text=True)
     text = main_text(html)
-    assert "près de Saint-Denis (93200), du plus proche au plus loin" in text
+    assert "pour Saint-Denis (93200), du plus proche au plus loin" in text
     assert " km" in text
     departement = main_text(client.get("/lieux?q=69").get_data(as_text=True))
     assert "lieux trouvés dans le département Rhône (69) et autour" in departement

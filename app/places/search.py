@@ -474,11 +474,17 @@ def _close_names(known: Communes, name: str, limit: int = 5) -> list[Commune]:
 
 
 def _postcode_in(folded: str) -> str | None:
-    """A postcode typed, or the arrondissement of Paris, Marseille or Lyon ("Paris 11e")."""
-    match = re.search(r"(?<!\d)(\d{5})(?!\d)", folded)
+    """A postcode typed, or the arrondissement of Paris, Marseille or Lyon ("Paris 11e").
+
+    A postcode may be written in two groups, as on some letters ("93 200", "93.200").
+    """
+    match = re.search(r"(?<!\d)\d{5}(?!\d)", folded) or re.search(
+        r"(?<![\d.])(?<![\d.] )(\d{2})[ .](\d{3})(?![\d.]| ?\d)", folded
+    )
     if match:
-        return match.group(1)
-    words = re.sub(r"[^a-z0-9]+", " ", folded).split()
+        return re.sub(r"\D", "", match.group(0))
+    # "paris15" is "paris 15".
+    words = re.sub(r"[^a-z0-9]+", " ", re.sub(r"(?<=[a-z])(?=\d)", " ", folded)).split()
     if len(words) >= 2 and words[0] in _ARRONDISSEMENTS:
         number = re.fullmatch(r"(\d{1,2})(e|er|eme|ieme)?", words[1])
         rest = words[2:]

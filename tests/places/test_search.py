@@ -296,7 +296,9 @@ def test_a_departement_number_searches_the_departement_then_its_neighbours(
     assert {hit.area for hit in result.places} == {Area.DEPARTEMENT}
 
 
-@pytest.mark.parametrize("query", ["Paris 11e", "paris 11", "75011 Paris"])
+@pytest.mark.parametrize(
+    "query", ["Paris 11e", "paris 11", "paris11", "75011 Paris", "75 011", "75.011", "Paris 75 011"]
+)
 def test_paris_arrondissements_are_postcodes(db: Session, query: str) -> None:
     result = search_places(db, query)
     assert result.where.kind is WhereKind.POSTCODE
@@ -320,6 +322,8 @@ def test_places_without_position_are_still_found_in_their_commune(db: Session) -
         ("   ", Problem.EMPTY),
         ("!!", Problem.EMPTY),
         ("7500", Problem.POSTCODE_FORMAT),
+        ("750 11", Problem.POSTCODE_FORMAT),
+        ("06 12 34 56 78", Problem.POSTCODE_FORMAT),
         ("Tombouctou", Problem.NAME_UNKNOWN),
         ("00000", Problem.POSTCODE_UNKNOWN),
     ],
