@@ -31,14 +31,17 @@ run: $(VENV)/.installed translations
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Every test: lint, then the whole suite on SQLite (unit, page gates, concurrency,
-## accessibility in headless Chromium), then the suite again on PostgreSQL, where each test
-## app gets a database of its own (tests/databases.py). The browser (axe-core) tests check
+## accessibility in headless Chromium) and the whole suite on PostgreSQL, where each test
+## app gets a database of its own (tests/databases.py). The two passes run side by side, one
+## per CPU; each one's output is shown when it ends. The browser (axe-core) tests check
 ## HTML, which does not depend on the database: they run in the SQLite pass only, and so
-## does the check of every recording's sound. The first run makes the recordings the tests
-## use into build/test-audio/ (about 40 s of CPU in 2 processes); later runs make only what
-## changed.
+## does the check of every recording's sound. First the recordings the tests use are made
+## into build/test-audio/ (about 40 s of CPU in 2 processes on a clean clone); later runs
+## make only what changed.
 ## Without a PostgreSQL server the second pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
-test: lint test-sqlite test-postgres
+test: lint $(VENV)/.installed node_modules/.installed translations
+	$(BIN)/python -m tests.recordings
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 ## The suite on SQLite only: for a machine without PostgreSQL.
 test-sqlite: $(VENV)/.installed node_modules/.installed translations

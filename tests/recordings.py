@@ -29,3 +29,7 @@ def test_recordings() -> BuildReport:
 def audio_dir() -> Path:
     test_recordings()
     return TEST_AUDIO_DIR
+
+
+if __name__ == "__main__":  # `make test` makes them once, before its two passes share them
+    print(test_recordings().summary())
