@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-sqlite test-postgres lint translations translations-update migration communes lock lock-upgrade clean
+.PHONY: run test test-sqlite test-sqlite-no-browser test-browser test-postgres lint translations translations-update migration communes lock lock-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,30 +31,38 @@ run: $(VENV)/.installed translations
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Every test: lint, then the whole suite on SQLite (unit, page gates, concurrency,
-## accessibility in headless Chromium) and the whole suite on PostgreSQL, where each test
-## app gets a database of its own (tests/databases.py). The two passes run side by side, one
-## per CPU; each one's output is shown when it ends. The browser (axe-core) tests check
-## HTML, which does not depend on the database: they run in the SQLite pass only, and so
-## does the check of every recording's sound. First the recordings the tests use are made
-## into build/test-audio/ (about 40 s of CPU in 2 processes on a clean clone); later runs
-## make only what changed.
-## Without a PostgreSQL server the second pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
+## accessibility in headless Chromium) and again on PostgreSQL, where each test app gets a
+## database of its own (tests/databases.py). The browser tests check HTML, which does not
+## depend on the database, and the check of every recording's sound reads files: they run
+## on SQLite only, and so do the tests marked no_database. First the recordings the tests
+## use are made into build/test-audio/ (about 40 s of CPU in 2 processes on a clean clone;
+## later runs make only what changed). Then three runs share the CPUs: the browser tests,
+## the rest on SQLite, the PostgreSQL pass; each one's output is shown when it ends.
+## Without a PostgreSQL server the PostgreSQL pass is skipped, unless REQUIRE_POSTGRES=1 (CI).
 test: lint $(VENV)/.installed node_modules/.installed translations
 	$(BIN)/python -m tests.recordings
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	$(MAKE) --no-print-directory -j3 --output-sync=target \
+		test-postgres test-sqlite-no-browser test-browser
 
 ## The suite on SQLite only: for a machine without PostgreSQL.
-test-sqlite: $(VENV)/.installed node_modules/.installed translations
-	$(BIN)/python -m pytest
+test-sqlite: test-sqlite-no-browser test-browser
 
-## The suite on PostgreSQL (TEST_POSTGRES_URL), browser tests and the check of every
-## recording's sound (audio_files) left out; two gunicorn servers also share the database
-## and a Redis of their own there (tests/test_two_servers.py).
+test-sqlite-no-browser: $(VENV)/.installed translations
+	$(BIN)/python -m pytest -m 'not browser'
+
+## The browser tests (axe-core, RGAA, first screen) in headless Chromium, on SQLite.
+test-browser: $(VENV)/.installed node_modules/.installed translations
+	$(BIN)/python -m pytest -m browser
+
+## The suite on PostgreSQL (TEST_POSTGRES_URL), but for the browser tests, the check of
+## every recording's sound (audio_files) and the tests that use no database (no_database);
+## two gunicorn servers also share the database and a Redis of their own there
+## (tests/test_two_servers.py).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(VENV)/.installed translations
 	@if $(BIN)/python -m tests.databases check '$(TEST_POSTGRES_URL)'; then \
-		echo "TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m 'not browser and not audio_files'"; \
-		TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -m 'not browser and not audio_files'; \
+		echo "TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m 'not browser and not audio_files and not no_database'"; \
+		TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -m 'not browser and not audio_files and not no_database'; \
 	elif [ "$${REQUIRE_POSTGRES:-}" = 1 ]; then \
 		echo "REQUIRE_POSTGRES=1: the PostgreSQL pass must run." >&2; exit 1; \
 	else \

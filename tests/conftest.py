@@ -235,7 +235,14 @@ PAGE_CASES = page_cases(_session_app())
 ITEM_CASES = item_cases()
 
 
-@pytest.fixture(params=PAGE_CASES + ITEM_CASES, ids=lambda case: case.name)
+@pytest.fixture(
+    params=[
+        *PAGE_CASES,
+        # A question shown by /_test/question/ reads the bank, not the database.
+        *(pytest.param(case, marks=pytest.mark.no_database) for case in ITEM_CASES),
+    ],
+    ids=lambda case: case.name,
+)
 def page_case(request: pytest.FixtureRequest) -> PageCase:
     return request.param
 

@@ -65,6 +65,8 @@ from app.assessment.calibrate import (
 )
 from app.assessment.engine import SLIP
 
+pytestmark = pytest.mark.no_database  # pure Python: once, in the SQLite pass
+
 SEED = 20250601
 PEOPLE = 3000
 PER_PERSON = 15

@@ -41,6 +41,8 @@ from app.assessment.engine import (
     should_offer_help,
 )
 
+pytestmark = pytest.mark.no_database  # pure Python: once, in the SQLite pass
+
 RHO = DEFAULT_POPULATION.correlation
 MU = DEFAULT_POPULATION.mean
 NORMAL = Population(robust_df=None)  # the plain normal prior, for exact checks
