@@ -79,9 +79,12 @@ class Form(FlaskForm):
         self.add_error(field, _(error.message, **error.params))
 
 
-def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
-    """The choices of a radio, checkbox or select field: (value, words) pairs."""
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
+def options(
+    pairs: Iterable[tuple[Any, Any]], attributes: dict[str, str] | None = None
+) -> list[SelectChoice]:
+    """The choices of a radio, checkbox or select field: (value, words) pairs; ``attributes``
+    for each choice's element (a select's options: ``lang`` when the words are in French)."""
+    return [SelectChoice(value=value, label=label, render_kw=attributes) for value, label in pairs]
 
 
 def form_key() -> str:

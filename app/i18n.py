@@ -10,6 +10,7 @@ from datetime import datetime, time
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from flask_babel import format_date, format_time, get_locale, gettext, to_user_timezone
+from markupsafe import Markup, escape
 
 from . import words
 from .config import RTL_LOCALES
@@ -95,6 +96,29 @@ def date_time_words(moment: datetime) -> str:
     )
 
 
+def french(text: object) -> Markup:
+    """Words that stay in French on every page (a place's name, address and description from
+    the national file; the publisher's details): on an English or Arabic page they are marked
+    lang="fr", so that a screen reader says them in French (RGAA 8.7), and on an Arabic page
+    dir="ltr" too, which draws them as one piece in their own order (RGAA 8.10)."""
+    if text is None or text == "":
+        return Markup("")
+    attributes = french_attributes()
+    if not attributes:
+        return escape(text)
+    if "dir" in attributes:
+        return Markup('<span lang="fr" dir="ltr">{}</span>').format(text)
+    return Markup('<span lang="fr">{}</span>').format(text)
+
+
+def french_attributes() -> dict[str, str]:
+    """The attributes of an element in French on this page: none on a French page."""
+    locale = str(get_locale() or "fr")
+    if locale == "fr":
+        return {}
+    return {"lang": "fr", "dir": "ltr"} if locale in RTL_LOCALES else {"lang": "fr"}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
@@ -104,4 +128,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["words"] = words
     # A moment with its hour, in French time and on the 24-hour clock (BABEL_DEFAULT_TIMEZONE).
     app.jinja_env.filters["date_time"] = date_time_words
+    app.jinja_env.filters["french"] = french
     app.context_processor(template_globals)

@@ -10,6 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from app import rgaa
 from app.forms import EmptyForm
@@ -143,3 +144,23 @@ def test_form_library_messages_are_in_the_page_language(
     with app.test_request_context("/", headers={"Accept-Language": locale}):
         form = EmptyForm()
         assert form.meta.get_translations(form).gettext("This field is required.") == message
+
+
+@pytest.mark.parametrize(
+    ("locale", "marked"),
+    [("fr", None), ("en", '<span lang="fr">'), ("ar", '<span lang="fr" dir="ltr">')],
+)
+def test_a_place_from_the_national_file_stays_in_french_and_says_so(
+    client: FlaskClient, locale: str, marked: str | None
+) -> None:
+    """Its name, address and description are French in every language: a screen reader set
+    to English or Arabic must be told (RGAA 8.7), and Arabic must not reorder them (8.10)."""
+    html = get_page(client, "/lieux/repere-demo-93-001", locale).get_data(as_text=True)
+    name = h1_of(html)
+    if marked is None:
+        assert '<span lang="fr"' not in html
+        return
+    assert f"<h1>{marked}{escape(name)}</span></h1>" in html
+    assert f"{marked}Créer son CV, répondre à une offre" in html
+    results = get_page(client, "/lieux?q=Saint-Denis", locale).get_data(as_text=True)
+    assert f"{marked}Saint-Denis (11)</span></a>" in results

@@ -48,7 +48,7 @@ from ..forms import (
     options,
 )
 from ..http import form_id, page_number
-from ..i18n import safe_next
+from ..i18n import french_attributes, safe_next
 from ..journeys import load_journeys
 from ..models import ContactRequest, Organisation, Person, Place, StaffUser
 from ..pages import FromState, not_a_page, page_examples
@@ -343,7 +343,8 @@ def person_page(person_id: int, **failed: Form) -> str:
         **failed,
     }
     page_forms["orientation"].place_id.choices = options(
-        (place.id, f"{place.name} ({place.commune})") for place in _nearby_places()
+        ((place.id, f"{place.name} ({place.commune})") for place in _nearby_places()),
+        french_attributes(),
     )
     journeys = load_journeys()
     found_records = records.records_for(db.session, staff=g.staff, person_id=person_id, now=now())
