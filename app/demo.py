@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from .assessment import engine, service
 from .assessment.bank import DONT_KNOW, Bank, Item, is_correct
@@ -126,7 +125,7 @@ def _reset_passwords(db: Session) -> dict[str, tuple[str, str]]:
         if staff is None:
             continue
         password = _password()
-        staff.password_hash = generate_password_hash(password)
+        staff.password_hash = accounts.hash_password(password)
         staff.failed_sign_ins = 0
         staff.locked_until = None
         staff.active = True

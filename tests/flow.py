@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from app.assessment.bank import DONT_KNOW, Bank, Item, load_bank
 from app.extensions import db
@@ -291,7 +291,7 @@ def restore_demo_account(app: Flask, email: str, password: str) -> None:
     with app.app_context():
         account = db.session.scalars(select(StaffUser).where(StaffUser.email == email)).one()
         if not check_password_hash(account.password_hash, password):
-            account.password_hash = generate_password_hash(password)
+            account.password_hash = accounts.hash_password(password)
         account.active = True
         account.must_set_password = False
         account.password_expires_at = None

@@ -55,6 +55,7 @@ __all__ = [
     "device_token",
     "find_organisation_by_code",
     "format_share_code",
+    "hash_password",
     "normalise_email",
     "organisations_near",
     "organisations_near_postcode",
@@ -67,6 +68,10 @@ ROLES = ("mediator", "counsellor", "admin")
 ACTIONS = ("created", "deactivated", "reactivated", "password-reset", "password-set")
 #: Who did it, when no administrator's account did.
 COMMAND_LINE = "ligne de commande"
+#: How passwords are hashed: werkzeug's scrypt (N = 2**15, r = 8, p = 1), about 0.1 s of CPU
+#: for each hash and each check. A stored hash names its own method, so a later change here
+#: leaves the old ones readable. Only the tests lower it (tests/conftest.py), for speed.
+HASHING = "scrypt:32768:8:1"
 KINDS = ("france-travail", "france-services", "association", "mairie", "other")
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
@@ -260,7 +265,7 @@ def create_staff(
     staff = StaffUser(
         email=email,
         name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         organisation_id=organisation_id,
         failed_sign_ins=0,
@@ -329,10 +334,15 @@ def record_event(
     )
 
 
+def hash_password(password: str) -> str:
+    """The slow salted hash a password is kept as (never the password)."""
+    return generate_password_hash(password, method=HASHING)
+
+
 @cache
 def _dummy_hash() -> str:
     """A hash to check unknown addresses against, so that they take as long as known ones."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _not_expired(staff: StaffUser, now: datetime) -> bool:

@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from ..models import AccountEvent, Organisation, StaffUser
 from ..times import utc
 from . import N_
-from .accounts import AccountError, check_new_password, record_event
+from .accounts import AccountError, check_new_password, hash_password, record_event
 
 __all__ = [
     "RESET_CODE_DAYS",
@@ -113,7 +112,7 @@ def reset_password(db: Session, account: StaffUser, *, by: StaffUser | None, now
     account's sessions); the code is returned to be handed over, and stored only hashed."""
     _not_yourself(account, by)
     code = new_reset_code()
-    account.password_hash = generate_password_hash(code)
+    account.password_hash = hash_password(code)
     account.must_set_password = True
     account.password_expires_at = utc(now) + timedelta(days=RESET_CODE_DAYS)
     account.failed_sign_ins = 0
@@ -135,7 +134,7 @@ def set_own_password(
             N_("Les deux mots de passe ne sont pas les mêmes. Tapez le même deux fois."),
             "confirmation",
         )
-    account.password_hash = generate_password_hash(chosen)
+    account.password_hash = hash_password(chosen)
     account.must_set_password = False
     account.password_expires_at = None
     end_sessions(db, account)

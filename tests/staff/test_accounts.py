@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +29,8 @@ from app.staff.accounts import (
 )
 
 from . import NOW, add_place, new_session
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "correct horse battery"
 
@@ -169,6 +174,16 @@ def test_a_staff_account_keeps_a_slow_hash_and_a_normalised_email(staff: StaffUs
     assert staff.password_hash.startswith("scrypt:")
     assert check_password_hash(staff.password_hash, PASSWORD)
     assert staff.failed_sign_ins == 0 and staff.active
+
+
+def test_the_site_hashes_passwords_at_full_cost() -> None:
+    """The tests lower the cost of scrypt (tests/conftest.py); the site, in a process of its
+    own, keeps N = 2**15, r = 8, p = 1."""
+    code = "from app.staff.accounts import hash_password; print(hash_password('x'))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.startswith("scrypt:32768:8:1$"), out
 
 
 def test_an_email_has_one_account_whatever_its_case(
