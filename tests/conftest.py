@@ -21,15 +21,11 @@ os.environ["REPERE_INSTANCE_PATH"] = _INSTANCE
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 
 from app import create_app  # noqa: E402
-from app.staff import accounts  # noqa: E402
-
-# Staff passwords hashed with scrypt at 1/32 of the site's cost: the tests sign in thousands
-# of times. The site's own cost is checked in a fresh process (tests/staff/test_accounts.py).
-accounts.HASHING = "scrypt:1024:8:1"
 from app.assessment.bank import DONT_KNOW, Item, load_bank  # noqa: E402
 from app.forms import AnswerForm  # noqa: E402
 from app.i18n import LOCALE_COOKIE  # noqa: E402
 from app.pages import FromState, iter_pages, not_a_page  # noqa: E402
+from app.staff import accounts  # noqa: E402
 
 from .flow import (  # noqa: E402
     ask_to_be_contacted,
@@ -42,6 +38,10 @@ from .flow import (  # noqa: E402
     take_test,
 )
 from .recordings import audio_dir  # noqa: E402
+
+# Staff passwords hashed with scrypt at 1/32 of the site's cost: the tests sign in thousands
+# of times. The site's own cost is checked in a fresh process (tests/staff/test_accounts.py).
+accounts.HASHING = "scrypt:1024:8:1"
 
 LOCALES = ("fr", "en", "ar")
 

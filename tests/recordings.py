@@ -31,5 +31,5 @@ def audio_dir() -> Path:
     return TEST_AUDIO_DIR
 
 
-if __name__ == "__main__":  # `make test` makes them once, before its two passes share them
+if __name__ == "__main__":  # `make test` makes them once, before its three runs share them
     print(test_recordings().summary())
