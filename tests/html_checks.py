@@ -51,7 +51,26 @@ def check_page(html: str, locale: str) -> ET.Element:
     check_local_assets(root)
     check_media_waits_for_the_person(root)
     check_css_off_order(root)
+    check_ways_to_navigate(root)
     return root
+
+
+#: The site menu at the foot of every page: with the site map, two ways to reach any page
+#: (RGAA 12.1).
+SITE_MENU = ("/test", "/parcours", "/lieux", "/mes-donnees")
+
+
+def check_ways_to_navigate(root: ET.Element) -> None:
+    footer = root.find(".//footer")
+    assert footer is not None, "no <footer>"
+    links = {a.get("href") for a in footer.iter("a")}
+    assert "/plan-du-site" in links, "the footer has no link to the site map"
+    menus = [
+        nav
+        for nav in footer.iter("nav")
+        if {a.get("href") for a in nav.iter("a")} >= set(SITE_MENU)
+    ]
+    assert menus, f"the footer has no site menu linking {SITE_MENU}"
 
 
 def check_language(root: ET.Element, locale: str) -> None:

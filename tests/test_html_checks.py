@@ -13,7 +13,10 @@ GOOD = """<!doctype html>
 <main id="contenu"><h1>Titre</h1>
 <form action="/revenir" method="post"><input type="hidden" name="csrf_token" value="t">
 <label for="code">Code</label><input id="code" name="code"></form></main>
-<footer><a href="/plan-du-site">Plan du site</a></footer></body></html>"""
+<footer><nav aria-label="Menu du site"><ul><li><a href="/test">Mesurer</a></li>
+<li><a href="/parcours">Parcours</a></li><li><a href="/lieux">Lieux</a></li>
+<li><a href="/mes-donnees">Mes données</a></li></ul></nav>
+<a href="/plan-du-site">Plan du site</a></footer></body></html>"""
 
 
 def test_a_good_page_passes() -> None:
@@ -36,6 +39,8 @@ def test_a_good_page_passes() -> None:
         ('href="/static/repere.css"', 'href="https://cdn.example/x.css"', "not served"),
         ("</header>", "</header><nav>menu</nav>", "order"),
         ("<h1>Titre</h1>", "<h1>Titre</h1><p>unclosed <b>", "invalid HTML5"),
+        ('<a href="/lieux">Lieux</a>', "", "site menu"),
+        ('<a href="/plan-du-site">Plan du site</a>', "", "site map"),
     ],
 )
 def test_a_bad_page_fails(old: str, new: str, message: str) -> None:
