@@ -106,9 +106,8 @@ def french(text: object) -> Markup:
     attributes = french_attributes()
     if not attributes:
         return escape(text)
-    if "dir" in attributes:
-        return Markup('<span lang="fr" dir="ltr">{}</span>').format(text)
-    return Markup('<span lang="fr">{}</span>').format(text)
+    marks = Markup("").join(Markup(' {}="{}"').format(*item) for item in attributes.items())
+    return Markup("<span{}>{}</span>").format(marks, text)
 
 
 def french_attributes() -> dict[str, str]:
